@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 JsonSchema = dict[str, Any] | bool
 """A JSON Schema (draft-07) as found in the document: an object, or ``true``/``false``."""
@@ -41,7 +41,7 @@ class Contact(OpenRpcObject):
 
 
 class License(OpenRpcObject):
-    name: str
+    name: str | None = None  # the meta-schema requires nothing here; starknet writes {}
     url: str | None = None
 
 
@@ -161,7 +161,11 @@ class Components(OpenRpcObject):
     links: dict[str, Link] = Field(default_factory=dict)
     errors: dict[str, ErrorObject] = Field(default_factory=dict)
     example_pairings: dict[str, ExamplePairing] = Field(
-        default_factory=dict, alias="examplePairingObjects"
+        default_factory=dict,
+        alias="examplePairings",
+        # The meta-schema (1.14) names the field ``examplePairings``; some documents and older
+        # drafts write ``examplePairingObjects``. Both are read, ``examplePairings`` is written.
+        validation_alias=AliasChoices("examplePairings", "examplePairingObjects"),
     )
     tags: dict[str, Tag] = Field(default_factory=dict)
 
