@@ -14,6 +14,7 @@ from aibroker.cli import (  # noqa: F401  (importing registers the commands)
     commands_model,
     commands_registry,
     commands_run,
+    commands_serve,
 )
 from aibroker.cli.app import app
 
