@@ -32,6 +32,20 @@ class Settings(BaseSettings):
         description="Directory scanned for *.sock services by `aibroker discover`.",
     )
     discover_timeout: float = Field(default=5.0, description="Seconds per rpc.discover call.")
+    discover_concurrency: int = Field(
+        default=16, description="Sources fetched at once during discovery."
+    )
+    registry_keep_versions: int = Field(
+        default=5, description="Version directories kept per service (current always kept)."
+    )
+    registry_verify_mypy: bool = Field(
+        default=True,
+        description="Type-check new clients with mypy --strict (slow; skipping is recorded "
+        "in verify.json).",
+    )
+    registry_verify_concurrency: int = Field(
+        default=2, description="New versions generated and verified at once."
+    )
 
     # --- language model ----------------------------------------------------------------
     llm_base_url: str | None = Field(
@@ -86,6 +100,33 @@ class Settings(BaseSettings):
         default_factory=list, description="Packages scripts may request via PEP 723 metadata."
     )
     exec_use_bwrap: bool = Field(default=True, description="Use bubblewrap when installed.")
+
+    # --- HTTP server, MCP server, run history --------------------------------------------
+    database_url: str | None = Field(
+        default=None,
+        description="postgresql://… keeps checkpoints and run history in Postgres, so several "
+        "`aibroker serve` replicas can share them. Unset: SQLite files under the home.",
+    )
+    server_host: str = Field(default="127.0.0.1", description="`aibroker serve` bind address.")
+    server_port: int = Field(default=8000, description="`aibroker serve` port.")
+    server_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token required by the HTTP API; mandatory off loopback.",
+    )
+    server_max_body_bytes: int = Field(
+        default=1_048_576, description="Largest request body the HTTP API accepts."
+    )
+    server_max_concurrent_runs: int = Field(
+        default=8, description="Runs executed at once per server; the rest wait as pending."
+    )
+    server_run_timeout: float = Field(
+        default=600.0, description="Seconds before a run is stopped with status timeout."
+    )
+    server_heartbeat_s: float = Field(
+        default=5.0,
+        description="How often a server marks its active runs alive; a run silent for six "
+        "beats is recorded as error (its server died).",
+    )
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,135 @@
+"""rerank: one LLM call over the service cards -> restated intent + chosen services.
+
+It is the first node of every request, so it also resets the per-request fields of the
+thread's state (a follow-up in the same thread starts with a clean slate, history aside).
+Whatever the model answers, only names that exist in the catalog (and in the caller's
+restriction) survive; a direct call survives only if its service and method exist.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from langgraph.runtime import Runtime
+from pydantic import BaseModel, Field
+
+from aibroker.catalog import ServiceEntry, render_cards
+from aibroker.graph.context import Context
+from aibroker.graph.deps import AgentDeps
+from aibroker.graph.state import DirectCall, State
+from aibroker.nodes.common import (
+    ModelReplyError,
+    add_usage,
+    ask_structured,
+    context_of,
+    recent_history,
+)
+from aibroker.prompts import render
+
+METHODS_ON_CARD = 10
+"""Services with at most this many methods list them on their card, so a direct call can
+name one; bigger services only show their summary (the interface comes later)."""
+
+
+class DirectCallChoice(BaseModel):
+    """One method call that answers the request by itself."""
+
+    service: str = Field(description="Service name from a SERVICE line.")
+    method: str = Field(description="Method name from the METHODS line of that service.")
+    args: dict[str, Any] = Field(default_factory=dict, description="Keyword arguments.")
+
+
+class RerankDecision(BaseModel):
+    """The model's choice of services for a request."""
+
+    intent: str = Field(description="The request restated as one self-contained sentence.")
+    services: list[str] = Field(description="Names of the services needed, best first.")
+    direct_call: DirectCallChoice | None = Field(default=None, description="Or null.")
+
+
+def candidate_entries(state: State, deps: AgentDeps) -> list[ServiceEntry]:
+    """The catalog's services, narrowed to the caller's restriction when there is one."""
+    entries = deps.get_catalog().entries()
+    allowed = state.get("services")
+    if allowed:
+        entries = [entry for entry in entries if entry.name in set(allowed)]
+    return entries
+
+
+def card_with_methods(entry: ServiceEntry, with_methods: bool) -> str:
+    """The card, plus a METHODS line for small services when direct calls are allowed."""
+    card = entry.card.strip()
+    if with_methods and 0 < len(entry.methods) <= METHODS_ON_CARD:
+        card += "\nMETHODS: " + ", ".join(sorted(entry.methods.values()))
+    return card
+
+
+def valid_direct_call(
+    choice: DirectCallChoice | None, entries: dict[str, ServiceEntry]
+) -> DirectCall | None:
+    """The direct call if it names a candidate service and one of its methods, else None."""
+    if choice is None or choice.service not in entries:
+        return None
+    entry = entries[choice.service]
+    if choice.method not in set(entry.methods.values()):
+        return None
+    return DirectCall(service=choice.service, method=choice.method, args=dict(choice.args))
+
+
+async def rerank(state: State, runtime: Runtime[Context], *, deps: AgentDeps) -> dict[str, Any]:
+    """Choose services for ``state["intent"]`` and reset the per-request state."""
+    context = context_of(runtime)
+    reset: dict[str, Any] = {
+        "attempts": 0,
+        "code": "",
+        "trace": [],
+        "usage": {},
+        "result": None,
+        "answer": "",
+        "stdout": "",
+        "interfaces": {},
+        "last_error": None,
+        "direct": None,
+        "chosen": [],
+        "restated_intent": state["intent"],
+        "status": "failed",
+    }
+    entries = await asyncio.to_thread(candidate_entries, state, deps)
+    if not entries:
+        return reset | {"status": "no_service"}
+    prompt = render(
+        "rerank",
+        cards=render_cards(
+            [
+                entry.model_copy(
+                    update={"card": card_with_methods(entry, context.allow_direct_call)}
+                )
+                for entry in entries
+            ]
+        ),
+        intent=state["intent"],
+        history=recent_history(state, context),
+        allow_direct=context.allow_direct_call,
+    )
+    model = await deps.chat_model("rerank", context)
+    try:
+        decision, tokens = await ask_structured(deps, model, RerankDecision, prompt.messages())
+    except ModelReplyError as exc:
+        return reset | {"last_error": {"stage": "rerank", "kind": "reply", "message": str(exc)}}
+    by_name = {entry.name: entry for entry in entries}
+    chosen: list[str] = []
+    for name in decision.services:
+        if name in by_name and name not in chosen:
+            chosen.append(name)
+    direct = valid_direct_call(decision.direct_call, by_name) if context.allow_direct_call else None
+    if direct is not None and direct["service"] not in chosen:
+        chosen.insert(0, direct["service"])
+    chosen = chosen[: context.max_services]
+    return reset | {
+        "usage": add_usage({}, "rerank", tokens),
+        "chosen": chosen,
+        "direct": direct,
+        "restated_intent": decision.intent.strip() or state["intent"],
+        "status": "failed" if chosen else "no_service",
+    }

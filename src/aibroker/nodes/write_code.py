@@ -1,0 +1,137 @@
+"""write_code: one LLM call that writes the script; every call is one attempt.
+
+On a retry the prompt also carries the previous script, the typed error it produced and the
+full detail of the method involved, which is usually what a small model got wrong. A reply
+must contain exactly one Python code block; anything else is a failed attempt with a reason
+the model reads on its next try.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from typing import Any
+
+from langchain_core.messages import AIMessage
+from langgraph.runtime import Runtime
+
+from aibroker.catalog import CatalogError
+from aibroker.errors import AibrokerError
+from aibroker.graph.context import Context
+from aibroker.graph.deps import AgentDeps
+from aibroker.graph.state import State, TraceEntry
+from aibroker.nodes.common import add_usage, context_of, recent_history, tokens_of
+from aibroker.prompts import render
+
+_FENCE = re.compile(
+    r"^(?P<ticks>`{3,})[ \t]*(?P<lang>[\w+-]*)[^\n]*\n(?P<body>.*?)^(?P=ticks)[ \t]*$",
+    re.MULTILINE | re.DOTALL,
+)
+PYTHON_TAGS = frozenset({"python", "py", "python3", ""})
+
+
+class CodeExtractionError(AibrokerError):
+    """The model's reply does not contain exactly one Python code block."""
+
+
+def extract_code(reply: str) -> str:
+    """The body of the one ```python block in ``reply`` (untagged blocks count as Python)."""
+    blocks = [m["body"] for m in _FENCE.finditer(reply) if m["lang"].lower() in PYTHON_TAGS]
+    if not blocks:
+        cut = reply.count("```") % 2 == 1
+        raise CodeExtractionError(
+            "the reply contains no complete ```python code block"
+            + (" (it looks cut off)" if cut else ""),
+            hint="reply with exactly one ```python block holding the whole script",
+        )
+    if len(blocks) > 1:
+        raise CodeExtractionError(
+            f"the reply contains {len(blocks)} ```python code blocks",
+            hint="put the whole script in ONE ```python block",
+        )
+    code = blocks[0].strip()
+    if not code:
+        raise CodeExtractionError(
+            "the ```python code block is empty", hint="write the whole script inside the block"
+        )
+    return code + "\n"
+
+
+def describe_error(error: dict[str, Any]) -> str:
+    """The typed error of an attempt as the few lines the model reads."""
+    lines = [f"{error.get('kind', 'error')}: {error.get('message', '')}"]
+    if error.get("service") or error.get("method"):
+        lines.append(f"method: {error.get('service') or '?'}.{error.get('method') or '?'}")
+    for key in ("params", "code", "data", "exception_type"):
+        if error.get(key) is not None:
+            lines.append(f"{key}: {error[key]}")
+    if error.get("traceback_tail"):
+        lines.append("traceback (last lines):\n" + str(error["traceback_tail"]))
+    if error.get("stderr_tail") and not error.get("traceback_tail"):
+        lines.append("stderr (last lines):\n" + str(error["stderr_tail"]))
+    return "\n".join(lines)
+
+
+def failing_method_detail(error: dict[str, Any] | None, deps: AgentDeps) -> str:
+    """Full detail of the method the error names, '' when it names none or an unknown one."""
+    if not error or not error.get("service") or not error.get("method"):
+        return ""
+    try:
+        return deps.get_catalog().method_detail(str(error["service"]), str(error["method"]))
+    except CatalogError:
+        return ""  # the error names a method the service does not have: the message says so
+
+
+async def write_code(state: State, runtime: Runtime[Context], *, deps: AgentDeps) -> dict[str, Any]:
+    """Ask the code model for a script; record the attempt whether or not it holds code."""
+    context = context_of(runtime)
+    attempt = state["attempts"] + 1
+    error = state.get("last_error")
+    prompt = render(
+        "write_code",
+        interfaces=[{"name": name, "text": text} for name, text in state["interfaces"].items()],
+        history=recent_history(state, context),
+        intent=state["restated_intent"],
+        attempt=attempt - 1,
+        previous_code=state["code"] if error else "",
+        error_stage=str(error.get("stage", "run")) if error else "",
+        error_text=describe_error(error) if error else "",
+        method_detail=await asyncio.to_thread(failing_method_detail, error, deps),
+    )
+    model = await deps.chat_model("code", context)
+    started = time.perf_counter()
+    reply = await model.ainvoke(prompt.messages())
+    write_s = time.perf_counter() - started
+    tokens = tokens_of(reply if isinstance(reply, AIMessage) else None)
+    text = reply.text if isinstance(reply, AIMessage) else str(reply)
+    entry = TraceEntry(
+        attempt=attempt,
+        kind="code",
+        code="",
+        check="pending",
+        exit_code=None,
+        stdout_tail="",
+        stderr_tail="",
+        error=None,
+        durations={"write": round(write_s, 4)},
+        tokens=tokens,
+    )
+    update: dict[str, Any] = {
+        "attempts": attempt,
+        "usage": add_usage(state["usage"], "write_code", tokens),
+    }
+    try:
+        code = extract_code(text)
+    except CodeExtractionError as exc:
+        failure = {
+            "stage": "extract",
+            "kind": "no_code",
+            "message": str(exc),
+            "reply_excerpt": text[: context.tail_chars],
+        }
+        entry["check"] = str(exc)
+        entry["error"] = failure
+        return update | {"code": "", "last_error": failure, "trace": [*state["trace"], entry]}
+    entry["code"] = code
+    return update | {"code": code, "last_error": None, "trace": [*state["trace"], entry]}

@@ -1,0 +1,411 @@
+"""Test doubles for the agent: scripted chat models, and a tiny real service to call.
+
+``ScriptedChatModel`` answers each call with the next scripted message and records every
+prompt, so tests assert both on what the graph did and on what the model was shown. It
+implements ``bind_tools`` so LangChain's own ``with_structured_output`` (function calling)
+works: a structured reply is scripted as a tool call (:func:`structured_reply`).
+
+The ``calc`` service is real: a JSON-RPC 2.0 server on a unix socket in a temp dir, with a
+hand-written client module of the same shape as the generated ones (``Calc.connect()``,
+context manager, typed methods, a ``JsonRpcError`` carrying service/method/params/code/data).
+``SubprocessRunner`` runs scripts for real in a child interpreter that can import that
+client, reporting a typed failure the way the sandbox does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socketserver
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from pydantic import Field
+
+from aibroker.catalog import InMemoryCatalog, ServiceEntry
+from aibroker.errors import AibrokerError
+
+SRC_DIR = Path(__file__).resolve().parent.parent / "src"
+
+
+class ScriptExhaustedError(AibrokerError):
+    """The graph asked the scripted model more often than the test scripted."""
+
+
+# --------------------------------------------------------------------------- chat models
+
+
+def _usage(input_tokens: int, output_tokens: int) -> dict[str, int]:
+    return {
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "total_tokens": input_tokens + output_tokens,
+    }
+
+
+def code_reply(code: str, *, before: str = "", after: str = "") -> AIMessage:
+    """A reply holding ``code`` in one ```python block (10 input / 20 output tokens)."""
+    body = f"{before}```python\n{textwrap.dedent(code).strip()}\n```{after}"
+    return AIMessage(content=body, usage_metadata=_usage(10, 20))
+
+
+def text_reply(text: str) -> AIMessage:
+    """A plain-text reply (5 input / 5 output tokens)."""
+    return AIMessage(content=text, usage_metadata=_usage(5, 5))
+
+
+def structured_reply(schema_name: str, **args: Any) -> AIMessage:
+    """A structured reply as the function call ``with_structured_output`` parses."""
+    return AIMessage(
+        content="",
+        tool_calls=[{"name": schema_name, "args": args, "id": f"call-{schema_name}"}],
+        usage_metadata=_usage(7, 3),
+    )
+
+
+def rerank_reply(
+    services: list[str], *, intent: str = "", direct_call: dict[str, Any] | None = None
+) -> AIMessage:
+    """A scripted RerankDecision."""
+    return structured_reply(
+        "RerankDecision", intent=intent, services=services, direct_call=direct_call
+    )
+
+
+class ScriptedChatModel(BaseChatModel):
+    """Answers with the scripted replies in order; records the messages of every call."""
+
+    replies: list[AIMessage]
+    prompts: list[list[BaseMessage]] = Field(default_factory=list)
+
+    @property
+    def _llm_type(self) -> str:
+        return "scripted"
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: Any = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        self.prompts.append(list(messages))
+        if not self.replies:
+            raise ScriptExhaustedError(
+                f"scripted model called {len(self.prompts)} times, more than scripted",
+                hint="add replies to the test script",
+            )
+        return ChatResult(generations=[ChatGeneration(message=self.replies.pop(0))])
+
+    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> ScriptedChatModel:
+        return self
+
+    @property
+    def calls(self) -> int:
+        return len(self.prompts)
+
+    def prompt_text(self, index: int) -> str:
+        """All message contents of call ``index`` joined, for substring assertions."""
+        return "\n".join(str(message.content) for message in self.prompts[index])
+
+
+# --------------------------------------------------------------------------- calc service
+
+CALC_CLIENT = '''
+"""Client of the calc service (hand-written, shaped like a generated client)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from typing import Any
+
+
+class JsonRpcError(Exception):
+    def __init__(self, code: int, message: str, data: Any = None, *, service: str | None = None,
+                 method: str | None = None, params: Any = None) -> None:
+        super().__init__(
+            f"{service}.{method} failed with JSON-RPC error {code} {message!r} data={data!r}"
+        )
+        self.code, self.message, self.data = code, message, data
+        self.service, self.method, self.params = service, method, params
+
+
+class Calc:
+    """Adds and divides numbers."""
+
+    def __init__(self, endpoint: str, *, timeout: float = 30.0) -> None:
+        self._path = endpoint.removeprefix("unix://")
+        self._timeout = timeout
+
+    @classmethod
+    def connect(cls, endpoint: str | None = None, *, timeout: float = 30.0) -> Calc:
+        return cls(endpoint or os.environ["CALC_ENDPOINT"], timeout=timeout)
+
+    def __enter__(self) -> Calc:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        pass
+
+    def _call(self, method: str, params: list[Any]) -> Any:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(self._timeout)
+            sock.connect(self._path)
+            request = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+            sock.sendall(json.dumps(request).encode() + b"\\n")
+            data = b""
+            while not data.endswith(b"\\n"):
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        reply = json.loads(data)
+        if "error" in reply:
+            error = reply["error"]
+            raise JsonRpcError(error["code"], error["message"], error.get("data"),
+                               service="calc", method=method, params=params)
+        return reply["result"]
+
+    def add(self, a: float, b: float) -> float:
+        """Add two numbers."""
+        return float(self._call("add", [a, b]))
+
+    def divide(self, a: float, b: float) -> float:
+        """Divide a by b."""
+        return float(self._call("divide", [a, b]))
+'''
+
+CALC_INTERFACE = """\
+# SERVICE: calc
+# SUMMARY: Adds and divides numbers.
+# ENDPOINT: {endpoint}
+# USAGE: from calc import Calc; calc = Calc.connect()
+class Calc:
+    def add(self, a: float, b: float) -> float: \"\"\"Add two numbers.\"\"\"
+    def divide(self, a: float, b: float) -> float: \"\"\"Divide a by b; -32010 if b is 0.\"\"\"
+"""
+
+CALC_DETAIL = """\
+divide(a: float, b: float) -> float  (RPC method "divide", params by position)
+  a: number, required. b: number, required, must not be 0.
+  errors: -32010 division by zero (data: {"dividend": a})
+  example: divide(6, 3) -> 2.0
+"""
+
+
+class _CalcHandler(socketserver.StreamRequestHandler):
+    def handle(self) -> None:
+        line = self.rfile.readline()
+        if not line:
+            return
+        request = json.loads(line)
+        server: CalcServer = self.server  # type: ignore[assignment]
+        server.requests.append(request)
+        a, b = request["params"]
+        reply: dict[str, Any] = {"jsonrpc": "2.0", "id": request["id"]}
+        if request["method"] == "add":
+            reply["result"] = a + b
+        elif request["method"] == "divide" and b == 0:
+            reply["error"] = {
+                "code": -32010,
+                "message": "division by zero",
+                "data": {"dividend": a},
+            }
+        elif request["method"] == "divide":
+            reply["result"] = a / b
+        else:
+            reply["error"] = {"code": -32601, "message": "method not found"}
+        self.wfile.write(json.dumps(reply).encode() + b"\n")
+
+
+class CalcServer(socketserver.ThreadingUnixStreamServer):
+    daemon_threads = True
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path, _CalcHandler)
+        self.requests: list[dict[str, Any]] = []
+
+
+@dataclass
+class CalcWorld:
+    """The running calc service, its client module, and a catalog holding it."""
+
+    endpoint: str
+    clients_dir: Path
+    server: CalcServer
+    catalog: InMemoryCatalog
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        """Every JSON-RPC request the service received."""
+        return self.server.requests
+
+
+@contextmanager
+def calc_world(tmp_path: Path) -> Iterator[CalcWorld]:
+    """Start the calc service on a unix socket under ``tmp_path``; stop it afterwards.
+
+    The catalog also lists ``notes`` (card and interface only, no client behind it), so
+    tests can check that rerank's choice is filtered and that unchosen services are refused.
+    """
+    clients = tmp_path / "clients"
+    clients.mkdir()
+    (clients / "calc.py").write_text(CALC_CLIENT, encoding="utf-8")
+    socket_path = tmp_path / "calc.sock"
+    endpoint = f"unix://{socket_path}"
+    server = CalcServer(str(socket_path))
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    calc = ServiceEntry(
+        name="calc",
+        card="SERVICE: calc\nSUMMARY: Adds and divides numbers.",
+        interface=CALC_INTERFACE.format(endpoint=endpoint),
+        client_path=clients / "calc.py",
+        endpoint=endpoint,
+        class_name="Calc",
+        methods={"add": "add", "divide": "divide"},
+    )
+    notes = ServiceEntry(
+        name="notes",
+        card="SERVICE: notes\nSUMMARY: Stores short text notes.",
+        interface="# SERVICE: notes\nclass Notes:\n    def get_note(self, id: str) -> str: ...\n",
+        client_path=clients / "notes.py",
+        endpoint=f"unix://{tmp_path / 'notes.sock'}",
+        class_name="Notes",
+        methods={"get_note": "get_note"},
+    )
+    catalog = InMemoryCatalog([calc, notes], {("calc", "divide"): CALC_DETAIL})
+    try:
+        yield CalcWorld(endpoint=endpoint, clients_dir=clients, server=server, catalog=catalog)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+# --------------------------------------------------------------------------- script runner
+
+_BOOTSTRAP = r"""
+import json, runpy, sys, traceback
+failure_path, script = sys.argv[1], sys.argv[2]
+try:
+    runpy.run_path(script, run_name="__main__")
+except BaseException as exc:
+    if isinstance(exc, SystemExit) and not exc.code:
+        raise
+    record = {"kind": "jsonrpc_error" if hasattr(exc, "code") and hasattr(exc, "method")
+              else "exception", "message": str(exc), "exception_type": type(exc).__name__}
+    for key in ("service", "method", "params", "code", "data"):
+        record[key] = getattr(exc, key, None)
+    record["traceback_tail"] = "".join(traceback.format_exception(exc)[-3:])
+    with open(failure_path, "w") as handle:
+        json.dump(record, handle, default=str)
+    raise
+"""
+
+
+@dataclass(frozen=True)
+class Failure:
+    kind: str
+    message: str
+    exception_type: str | None = None
+    service: str | None = None
+    method: str | None = None
+    params: Any = None
+    code: int | None = None
+    data: Any = None
+    traceback_tail: str = ""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    exit_code: int | None
+    stdout: str
+    stderr: str
+    result: Any
+    failure: Failure | None
+    duration_s: float
+    timed_out: bool
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0 and self.failure is None and not self.timed_out
+
+
+@dataclass
+class SubprocessRunner:
+    """Runs scripts for real in a child Python that can import the services' client modules.
+
+    A stand-in for ``aibroker.sandbox.run_script`` with the same result shape, without the
+    isolation (tests only run scripts they wrote). ``calls`` records the allowed services of
+    every run, so tests can assert that nothing ran.
+    """
+
+    tmp_path: Path
+    calls: list[list[str]] = field(default_factory=list)
+
+    async def __call__(
+        self, code: str, *, services: Sequence[ServiceEntry], time_limit: float
+    ) -> Outcome:
+        self.calls.append([entry.name for entry in services])
+        run_dir = self.tmp_path / f"run{len(self.calls)}"
+        run_dir.mkdir(parents=True)
+        script = run_dir / "script.py"
+        script.write_text(code, encoding="utf-8")
+        failure_file, result_file = run_dir / "failure.json", run_dir / "result.json"
+        paths = {str(entry.client_path.parent) for entry in services}
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "PYTHONPATH": os.pathsep.join([*sorted(paths), str(SRC_DIR)]),
+            "AIBROKER_RESULT_FILE": str(result_file),
+        }
+        for entry in services:
+            env[f"{entry.name.upper()}_ENDPOINT"] = entry.endpoint
+        started = time.perf_counter()
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            _BOOTSTRAP,
+            str(failure_file),
+            str(script),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=env,
+            cwd=run_dir,
+        )
+        timed_out = False
+        try:
+            out, err = await asyncio.wait_for(process.communicate(), time_limit)
+        except TimeoutError:
+            timed_out = True
+            process.kill()
+            out, err = await process.communicate()
+        failure = None
+        if failure_file.exists():
+            failure = Failure(**json.loads(failure_file.read_text(encoding="utf-8")))
+        result = json.loads(result_file.read_text("utf-8")) if result_file.exists() else None
+        return Outcome(
+            exit_code=process.returncode,
+            stdout=out.decode(errors="replace"),
+            stderr=err.decode(errors="replace"),
+            result=result,
+            failure=failure,
+            duration_s=time.perf_counter() - started,
+            timed_out=timed_out,
+        )
