@@ -127,7 +127,7 @@ class InMemoryCatalog:
         The file name is the module name scripts import, so ``out_dir`` can be put on a
         script's path as is. ``endpoints`` gives each service's live endpoint.
         """
-        from aibroker.codegen import generate, method_detail  # type: ignore[attr-defined,unused-ignore]
+        from aibroker.codegen import generate, method_detail
 
         out_dir.mkdir(parents=True, exist_ok=True)
         entries: list[ServiceEntry] = []
@@ -162,7 +162,7 @@ class InMemoryCatalog:
         ``openrpc.json``; the endpoint is the one recorded in the interface's ``# ENDPOINT:``
         line, and method detail is produced by the code generator from the stored spec.
         """
-        from aibroker.codegen import generate, method_detail  # type: ignore[attr-defined,unused-ignore]
+        from aibroker.codegen import generate, method_detail
         from aibroker.openrpc import parse_document
 
         entries: list[ServiceEntry] = []

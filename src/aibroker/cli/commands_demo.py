@@ -66,9 +66,20 @@ def demo_run(
         str | None, typer.Argument(help="What to ask the agent, in plain words.")
     ] = None,
 ) -> None:
-    """Answer INTENT with the agent, against the demo services."""
-    typer.echo("agent demo not available yet", err=True)
-    raise typer.Exit(2)
+    """Answer INTENT (or example intents) with the agent, against the demo services."""
+    from rich.console import Console
+
+    from aibroker.cli.demo_job import run_demo
+    from aibroker.errors import AibrokerError
+    from aibroker.settings import get_settings
+
+    console = Console()
+    try:
+        status = run_demo(get_settings(), intent, console)
+    except AibrokerError as error:
+        console.print(f"[red]error:[/] {error}")
+        raise typer.Exit(1) from error
+    raise typer.Exit(status)
 
 
 @demo_app.command("up")

@@ -19,7 +19,6 @@ from langchain_core.runnables import Runnable
 from pydantic import BaseModel
 
 from aibroker.catalog import Catalog, ServiceEntry
-from aibroker.errors import AibrokerError
 from aibroker.graph.context import Context
 from aibroker.settings import Settings, get_settings
 
@@ -107,7 +106,7 @@ async def sandbox_runner(
     code: str, *, services: Sequence[ServiceEntry], time_limit: float
 ) -> RunOutcome:
     """The production runner: :func:`aibroker.sandbox.run_script` with the clients linked."""
-    from aibroker.sandbox import AllowedService, link_client, run_script  # type: ignore[attr-defined,unused-ignore]
+    from aibroker.sandbox import AllowedService, link_client, run_script
 
     home = get_settings().home.expanduser()
     for entry in services:
@@ -135,14 +134,8 @@ class AgentDeps:
     def get_catalog(self) -> Catalog:
         """The wired catalog, else the registry's (opened on first use)."""
         if self.catalog is None:
-            try:
-                from aibroker.registry import open_catalog  # type: ignore[attr-defined]
-            except ImportError as exc:
-                raise AibrokerError(
-                    "no service catalog is wired into the graph and the registry offers none",
-                    hint="pass catalog=... to build_graph(), or register services first "
-                    "(`aibroker discover` / `aibroker registry add`)",
-                ) from exc
+            from aibroker.registry import open_catalog
+
             self.catalog = open_catalog(self.get_settings())
         return self.catalog
 

@@ -48,7 +48,9 @@ def after_write_code(
 def after_check_code(
     state: State, runtime: Runtime[Context]
 ) -> Literal["run_code", "write_code", "respond"]:
-    """Check passed -> run; check failed -> retry while attempts remain (nothing ran)."""
+    """Check passed -> run; no chosen service used -> respond; else retry while attempts remain."""
+    if state["status"] == "no_service":
+        return "respond"
     if state["last_error"] is None:
         return "run_code"
     return _retry_or_give_up(state, runtime)

@@ -12,7 +12,7 @@ import asyncio
 from typing import Any
 
 from langgraph.runtime import Runtime
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from aibroker.catalog import ServiceEntry, render_cards
 from aibroker.graph.context import Context
@@ -40,9 +40,30 @@ class DirectCallChoice(BaseModel):
     args: dict[str, Any] = Field(default_factory=dict, description="Keyword arguments.")
 
 
-class RerankDecision(BaseModel):
-    """The model's choice of services for a request."""
+def _require_every_field(schema: dict[str, Any]) -> None:
+    """List every property as required in the JSON schema sent to the model.
 
+    The grammar that enforces structured output on llama.cpp lets the model skip optional
+    properties, and a skipped ``needs`` defeats its purpose. Parsing stays lenient (the
+    defaults apply), so a reply without them is still usable.
+    """
+    schema["required"] = list(schema.get("properties", {}))
+
+
+class RerankDecision(BaseModel):
+    """The model's choice of services for a request.
+
+    ``needs`` comes first on purpose: a small model that first names the capability the
+    request needs ("a weather forecast") then picks services far less often picks one whose
+    summary does not cover it; grammar-constrained output keeps the field order.
+    """
+
+    model_config = ConfigDict(json_schema_extra=_require_every_field)
+
+    needs: str = Field(default="", description="What the request needs done, in a few words.")
+    covered: bool = Field(
+        default=True, description="Whether some service SUMMARY covers what the request needs."
+    )
     intent: str = Field(description="The request restated as one self-contained sentence.")
     services: list[str] = Field(description="Names of the services needed, best first.")
     direct_call: DirectCallChoice | None = Field(default=None, description="Or null.")
@@ -119,7 +140,7 @@ async def rerank(state: State, runtime: Runtime[Context], *, deps: AgentDeps) ->
         return reset | {"last_error": {"stage": "rerank", "kind": "reply", "message": str(exc)}}
     by_name = {entry.name: entry for entry in entries}
     chosen: list[str] = []
-    for name in decision.services:
+    for name in decision.services if decision.covered else []:
         if name in by_name and name not in chosen:
             chosen.append(name)
     direct = valid_direct_call(decision.direct_call, by_name) if context.allow_direct_call else None

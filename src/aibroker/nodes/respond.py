@@ -34,7 +34,11 @@ def no_service_answer(state: State, deps: AgentDeps) -> str:
     if allowed:
         entries = [entry for entry in entries if entry.name in set(allowed)]
     if not entries:
-        return "No service is available to answer this request."
+        return (
+            "No service is registered yet, so nothing can answer this request. "
+            "Register services with `aibroker discover` (scans the sockets directory) or "
+            "`aibroker register SOURCE`, then ask again."
+        )
     listing = "\n".join(f"- {e.name}: {summary_line(e.card)}".rstrip(": ") for e in entries)
     return f"None of the available services fits this request. Available services:\n{listing}"
 

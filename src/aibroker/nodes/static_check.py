@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import difflib
 import inspect
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from aibroker.catalog import ServiceEntry
@@ -207,4 +207,43 @@ def check_script(
         return outcome
     checker = _Checker(allowed, known | frozenset(allowed))
     checker.visit(tree)
+    for call in ast.walk(tree):
+        if _records_nothing(call):
+            checker.outcome.blame(
+                f"line {getattr(call, 'lineno', '?')}: set_result(None) records no result; "
+                "pass the data that answers the task (for a change: what the service returned)"
+            )
     return checker.outcome
+
+
+def _records_nothing(node: ast.AST) -> bool:
+    """``set_result(None)``: a script that ran would report success with nothing to show."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "set_result"
+        and len(node.args) == 1
+        and isinstance(node.args[0], ast.Constant)
+        and node.args[0].value is None
+    )
+
+
+def uses_a_service(code: str, services: Iterable[str]) -> bool:
+    """Whether ``code`` imports one of ``services`` (True when it does not parse: the check
+    reports that). A script that imports none of the chosen services cannot do anything
+    with them: the code model found no use for them."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return True
+    names = set(services)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import) and any(a.name.split(".")[0] in names for a in node.names):
+            return True
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.level == 0
+            and (node.module or "").split(".")[0] in names
+        ):
+            return True
+    return False

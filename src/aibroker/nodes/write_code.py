@@ -16,12 +16,13 @@ from typing import Any
 from langchain_core.messages import AIMessage
 from langgraph.runtime import Runtime
 
-from aibroker.catalog import CatalogError
+from aibroker.catalog import CatalogError, ServiceEntry
 from aibroker.errors import AibrokerError
 from aibroker.graph.context import Context
 from aibroker.graph.deps import AgentDeps
 from aibroker.graph.state import State, TraceEntry
 from aibroker.nodes.common import add_usage, context_of, recent_history, tokens_of
+from aibroker.nodes.preamble import complete_preamble, preamble_lines
 from aibroker.prompts import render
 
 _FENCE = re.compile(
@@ -77,10 +78,26 @@ def failing_method_detail(error: dict[str, Any] | None, deps: AgentDeps) -> str:
     """Full detail of the method the error names, '' when it names none or an unknown one."""
     if not error or not error.get("service") or not error.get("method"):
         return ""
+    catalog = deps.get_catalog()
+    service, method = str(error["service"]), str(error["method"])
     try:
-        return deps.get_catalog().method_detail(str(error["service"]), str(error["method"]))
+        details = [catalog.method_detail(service, method)]
     except CatalogError:
         return ""  # the error names a method the service does not have: the message says so
+    # A service error often names the method to call first ("claim it with claim_next_job"):
+    # its detail is what the next attempt needs.
+    entry = catalog.get(service)
+    mentioned = f"{error.get('message', '')} {error.get('data', '')}"
+    for other in sorted(set(entry.methods.values()) if entry is not None else ()):
+        if other != method and re.search(rf"\b{re.escape(other)}\b", mentioned):
+            details.append(catalog.method_detail(service, other))
+    return "\n\n".join(details)
+
+
+def interface_entries(names: list[str], deps: AgentDeps) -> list[ServiceEntry]:
+    """Catalog entries of the services whose interfaces are loaded (blocking: may read files)."""
+    catalog = deps.get_catalog()
+    return [entry for name in names if (entry := catalog.get(name)) is not None]
 
 
 async def write_code(state: State, runtime: Runtime[Context], *, deps: AgentDeps) -> dict[str, Any]:
@@ -88,11 +105,14 @@ async def write_code(state: State, runtime: Runtime[Context], *, deps: AgentDeps
     context = context_of(runtime)
     attempt = state["attempts"] + 1
     error = state.get("last_error")
+    entries = await asyncio.to_thread(interface_entries, list(state["interfaces"]), deps)
     prompt = render(
         "write_code",
         interfaces=[{"name": name, "text": text} for name, text in state["interfaces"].items()],
+        preamble="\n".join(preamble_lines(entries)) if entries else "",
         history=recent_history(state, context),
         intent=state["restated_intent"],
+        request=state["intent"],
         attempt=attempt - 1,
         previous_code=state["code"] if error else "",
         error_stage=str(error.get("stage", "run")) if error else "",
@@ -133,5 +153,6 @@ async def write_code(state: State, runtime: Runtime[Context], *, deps: AgentDeps
         entry["check"] = str(exc)
         entry["error"] = failure
         return update | {"code": "", "last_error": failure, "trace": [*state["trace"], entry]}
+    code, _added = complete_preamble(code, entries)
     entry["code"] = code
     return update | {"code": code, "last_error": None, "trace": [*state["trace"], entry]}
