@@ -3,7 +3,8 @@
 Usage::
 
     .venv/bin/python bench/bench_agent.py [--tasks kv_read,jobs_loop] [--repeat 1]
-        [--json results.json] [--max-steps 24] [--no-direct]
+        [--json results.json] [--max-steps 24]
+        [--modes code,baseline,direct]
 
 Every task starts the real demo services (hero_kv, hero_calendar, hero_jobs) on a fresh
 state directory, seeds them, runs one agent, and checks the services' state (or the value
@@ -200,6 +201,7 @@ class Row:
     output_tokens: int
     wall_s: float
     detail: str  # attempts / route / tool calls, for reading the table
+    transcript: str = ""  # the last script (code mode) or the tool calls made (baseline)
 
 
 @dataclass
@@ -247,11 +249,12 @@ async def run_task(
             started = time.perf_counter()
             try:
                 if mode == "baseline":
-                    status, answer, detail = await _baseline(world, task, model, meter, max_steps)
+                    run = await _baseline(world, task, model, meter, max_steps)
                 else:
-                    status, answer, detail = await _code_mode(world, task, model, meter, mode)
+                    run = await _code_mode(world, task, model, meter, mode)
+                status, answer, detail, transcript = run
             except Exception as error:  # recorded in the row and shown; the suite goes on
-                status, answer = "error", ""
+                status, answer, transcript = "error", "", ""
                 detail = f"{type(error).__name__}: {str(error)[:160]}"
             wall = time.perf_counter() - started
             ok = status == "success" and task.check(clients, answer)
@@ -270,19 +273,21 @@ async def run_task(
         meter.output_tokens,
         round(wall, 1),
         detail,
+        transcript,
     )
 
 
 async def _code_mode(
     world: World, task: Task, model: BaseChatModel, meter: UsageMeter, mode: str
-) -> tuple[str, str, str]:
+) -> tuple[str, str, str, str]:
     runner = partial(_sandboxed, home=world.home)
     graph = build_graph(catalog=world.catalog, rerank_model=model, code_model=model, runner=runner)
     context = Context(allow_direct_call=mode == "direct")
     output = await graph.ainvoke({"intent": task.intent}, {"callbacks": [meter]}, context=context)
     route = "direct" if any(t["kind"] == "direct" for t in output["trace"]) else "code"
     answer = f"{output['answer']}\n{json.dumps(output['result'], default=str)}"
-    return str(output["status"]), answer, f"{route}, {output['attempts']} script(s)"
+    detail = f"{route}, {output['attempts']} script(s)"
+    return str(output["status"]), answer, detail, output["code"] or output["trace"][-1]["code"]
 
 
 async def _sandboxed(code: str, *, services: Any, time_limit: float, home: Path) -> Any:
@@ -294,13 +299,19 @@ async def _sandboxed(code: str, *, services: Any, time_limit: float, home: Path)
 
 async def _baseline(
     world: World, task: Task, model: BaseChatModel, meter: UsageMeter, max_steps: int
-) -> tuple[str, str, str]:
+) -> tuple[str, str, str, str]:
     tools = await asyncio.to_thread(all_method_tools, world.catalog)
     outcome = await run_baseline(
         model, tools, task.intent, max_steps=max_steps, config={"callbacks": [meter]}
     )
     detail = f"{outcome.tool_calls} tool call(s), {outcome.tool_errors} error(s)"
-    return outcome.status, outcome.answer, detail
+    calls = [
+        f"{call['name']}({json.dumps(call['args'])})"
+        for message in outcome.messages
+        if isinstance(message, AIMessage)
+        for call in message.tool_calls
+    ]
+    return outcome.status, outcome.answer, detail, "\n".join([*calls, outcome.answer])
 
 
 # --------------------------------------------------------------------------- reporting
@@ -456,8 +467,9 @@ async def run_all(args: argparse.Namespace, console: Console) -> list[Row]:
     rows: list[Row] = []
     try:
         world = await asyncio.to_thread(make_world, root)
-        plan = [(t, m) for t in tasks for m in ("code", "baseline")]
-        if not args.no_direct:
+        modes = [m for m in ("code", "baseline") if m in args.modes.split(",")]
+        plan = [(t, m) for t in tasks for m in modes]
+        if "direct" in args.modes.split(","):
             plan += [(t, "direct") for t in tasks if t.name in DIRECT_TASKS]
         for repeat in range(1, args.repeat + 1):
             for task, mode in plan:
@@ -484,9 +496,11 @@ def main() -> None:
         default=DEFAULT_MAX_STEPS,
         help="model calls the baseline may make per task",
     )
-    parser.add_argument("--no-direct", action="store_true", help="skip the direct-route rows")
+    parser.add_argument(
+        "--modes", default="code,baseline,direct", help="which of code,baseline,direct to run"
+    )
     args = parser.parse_args()
-    console = Console()
+    console = Console(width=max(140, Console().width))
     rows = asyncio.run(run_all(args, console))
     report(rows, console)
     if args.json is not None:

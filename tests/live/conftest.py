@@ -37,12 +37,11 @@ METRICS_FILE = Path(tempfile.gettempdir()) / "aibroker-live-agent-metrics.jsonl"
 
 @dataclass
 class LiveWorld:
-    """What a live test needs: settings, the compiled agent, and where services listen."""
+    """What a live test needs: settings, and where services listen; figures collected."""
 
     settings: Settings
     home: Path
     sockets_dir: Path
-    agent: AgentGraph
     rows: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -72,18 +71,34 @@ def live_world() -> Iterator[LiveWorld]:
         process: subprocess.Popen[bytes] | None = None
         if find_running(settings) is None:
             process, _record = start_server(settings, on_status=print)
-        world = LiveWorld(settings, home, sockets_dir, build_graph(settings=settings))
+        world = LiveWorld(settings, home, sockets_dir)
         try:
             yield world
         finally:
             if process is not None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGTERM)
-                process.wait(30)
+                _stop(process)
                 clear_record(settings, process.pid)
             get_settings.cache_clear()
             shutil.rmtree(home, ignore_errors=True)
             _report(world.rows)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the server's process group; SIGKILL it when it is still busy after 10 s."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+@pytest.fixture
+def agent(live_world: LiveWorld) -> AgentGraph:
+    """A graph per test: its chat models hold HTTP clients bound to the test's event loop."""
+    return build_graph(settings=live_world.settings)
 
 
 @pytest.fixture

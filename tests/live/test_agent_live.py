@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from aibroker.graph.builder import AgentGraph
 from aibroker.graph.context import Context
 from tests.live.conftest import LiveWorld, Services
 
@@ -24,10 +25,10 @@ pytestmark = pytest.mark.live
 CONTEXT = Context(allow_direct_call=False, exec_timeout=60)
 
 
-async def ask(world: LiveWorld, case: str, intent: str) -> dict[str, Any]:
+async def ask(world: LiveWorld, agent: AgentGraph, case: str, intent: str) -> dict[str, Any]:
     """Run ``intent`` through the agent and record its figures for the session report."""
     started = time.perf_counter()
-    out = await world.agent.ainvoke({"intent": intent}, context=CONTEXT)
+    out = await agent.ainvoke({"intent": intent}, context=CONTEXT)
     wall_s = time.perf_counter() - started
     assert isinstance(out, dict)
     usage = out["usage"]
@@ -55,19 +56,26 @@ def mentions(result: Any, text: str) -> bool:
     return text in json.dumps(result, ensure_ascii=False, default=str)
 
 
-async def test_read_a_stored_value(live_world: LiveWorld, services: Services) -> None:
+async def test_read_a_stored_value(
+    live_world: LiveWorld, agent: AgentGraph, services: Services
+) -> None:
     services.call("hero_kv", "set", key="user:42:name", value="Ada Lovelace")
 
-    out = await ask(live_world, "read", "What value is stored under the key user:42:name?")
+    out = await ask(live_world, agent, "read", "What value is stored under the key user:42:name?")
 
     assert out["status"] == "success"
     assert out["chosen"] == ["hero_kv"]
     assert mentions(out["result"], "Ada Lovelace")
 
 
-async def test_write_then_read(live_world: LiveWorld, services: Services) -> None:
+async def test_write_then_read(
+    live_world: LiveWorld, agent: AgentGraph, services: Services
+) -> None:
     out = await ask(
-        live_world, "write+read", "Store the value blue under the key color, then read it back."
+        live_world,
+        agent,
+        "write+read",
+        "Store the value blue under the key color, then read it back.",
     )
 
     assert out["status"] == "success"
@@ -75,8 +83,10 @@ async def test_write_then_read(live_world: LiveWorld, services: Services) -> Non
     assert mentions(out["result"], "blue")
 
 
-async def test_loop_submits_many_jobs(live_world: LiveWorld, services: Services) -> None:
-    out = await ask(live_world, "loop", "Submit 10 jobs named resize_image.")
+async def test_loop_submits_many_jobs(
+    live_world: LiveWorld, agent: AgentGraph, services: Services
+) -> None:
+    out = await ask(live_world, agent, "loop", "Submit 10 jobs named resize_image.")
 
     assert out["status"] == "success"
     jobs = services.call("hero_jobs", "list_jobs")
@@ -85,13 +95,16 @@ async def test_loop_submits_many_jobs(live_world: LiveWorld, services: Services)
     assert out["result"] is not None
 
 
-async def test_spans_two_services(live_world: LiveWorld, services: Services) -> None:
+async def test_spans_two_services(
+    live_world: LiveWorld, agent: AgentGraph, services: Services
+) -> None:
     names = ["send_email", "resize_image", "backup_db"]
     for name in names:
         services.call("hero_jobs", "submit_job", name=name)
 
     out = await ask(
         live_world,
+        agent,
         "two services",
         "For each queued job, create a calendar event titled with the job's name, "
         "from 2025-06-02T09:00:00Z to 2025-06-02T10:00:00Z.",
@@ -109,13 +122,13 @@ async def test_spans_two_services(live_world: LiveWorld, services: Services) -> 
 
 
 async def test_retry_recovers_from_a_declared_error(
-    live_world: LiveWorld, services: Services
+    live_world: LiveWorld, agent: AgentGraph, services: Services
 ) -> None:
     # A queued job cannot be completed directly: it must be claimed first. The natural first
     # script calls complete_job(1) and gets the service's declared error 3002.
     services.call("hero_jobs", "submit_job", name="send_email")
 
-    out = await ask(live_world, "retry", "Mark job 1 as done.")
+    out = await ask(live_world, agent, "retry", "Mark job 1 as done.")
 
     first = out["trace"][0]
     assert first["error"] is not None
@@ -126,8 +139,10 @@ async def test_retry_recovers_from_a_declared_error(
     assert services.call("hero_jobs", "get_job", id=1)["state"] == "done"
 
 
-async def test_no_service_fits(live_world: LiveWorld, services: Services) -> None:
-    out = await ask(live_world, "no service", "Who won the 2018 football world cup?")
+async def test_no_service_fits(
+    live_world: LiveWorld, agent: AgentGraph, services: Services
+) -> None:
+    out = await ask(live_world, agent, "no service", "Who won the 2018 football world cup?")
 
     assert out["status"] == "no_service"
     assert out["result"] is None

@@ -31,7 +31,7 @@ def _register_demo(settings: Settings, sockets: dict[str, Path], console: Consol
         for name, socket in sorted(sockets.items()):
             outcome = registry.register(f"unix://{socket}")
             colour = "red" if outcome.result == "failed" else "green"
-            console.print(f"[{colour}]{outcome.describe()}[/]  [dim]{name}[/]")
+            console.print(f"[{colour}]{outcome.describe()}[/]")
 
 
 def _ensure_model(settings: Settings, console: Console) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Literal, Protocol
 
 from langchain_core.language_models import BaseChatModel
@@ -103,16 +104,23 @@ def default_structured(
 
 
 async def sandbox_runner(
-    code: str, *, services: Sequence[ServiceEntry], time_limit: float
+    code: str,
+    *,
+    services: Sequence[ServiceEntry],
+    time_limit: float,
+    settings: Settings | None = None,
 ) -> RunOutcome:
     """The production runner: :func:`aibroker.sandbox.run_script` with the clients linked."""
     from aibroker.sandbox import AllowedService, link_client, run_script
 
-    home = get_settings().home.expanduser()
+    settings = settings or get_settings()
+    home = settings.home.expanduser()
     for entry in services:
         await asyncio.to_thread(link_client, home, entry.name, entry.client_path)
     allow = [AllowedService(name=entry.name, endpoint=entry.endpoint) for entry in services]
-    outcome: RunOutcome = await run_script(code, allow=allow, timeout=time_limit)
+    outcome: RunOutcome = await run_script(
+        code, allow=allow, timeout=time_limit, home=home, settings=settings
+    )
     return outcome
 
 
@@ -140,7 +148,9 @@ class AgentDeps:
         return self.catalog
 
     def get_runner(self) -> ScriptRunner:
-        return self.runner if self.runner is not None else sandbox_runner
+        if self.runner is not None:
+            return self.runner
+        return partial(sandbox_runner, settings=self.get_settings())
 
     async def chat_model(self, role: Role, context: Context) -> BaseChatModel:
         """The injected model for ``role``, else one made by :mod:`aibroker.llm` (cached)."""
