@@ -28,7 +28,7 @@ def _register_demo(settings: Settings, sockets: dict[str, Path], console: Consol
 
     registry = Registry(settings)
     with console.status("registering the demo services (generate, verify, publish)…"):
-        for _name, socket in sorted(sockets.items()):
+        for socket in sorted(sockets.values()):
             outcome = registry.register(f"unix://{socket}")
             colour = "red" if outcome.result == "failed" else "green"
             console.print(f"[{colour}]{outcome.describe()}[/]")
