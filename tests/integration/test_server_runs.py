@@ -167,14 +167,18 @@ def test_slow_run_ends_with_status_timeout(world: CalcWorld, tmp_path: Path) -> 
     agent = scripted_agent(
         tmp_path,
         [rerank_reply(["calc"], intent="Wait.")],
-        [code_reply("import time\ntime.sleep(3)\n")],
+        [
+            code_reply(
+                "import time\n\nfrom calc import Calc\n\ncalc = Calc.connect()\ntime.sleep(3)\n"
+            )
+        ],
     )
     with (
         calc_server(world, agent, tmp_path / "home") as server,
         httpx.Client(base_url=server.base_url, timeout=60) as http,
     ):
         body = http.post("/runs/wait", json={"input": {"intent": "wait"}, "timeout_s": 0.5}).json()
-        assert body["__error__"]["error"] == "timeout"
+        assert body["__error__"]["error"] == "timeout", body
         (run,) = http.get("/runs").json()
         assert run["status"] == "timeout"
         assert "0.5 s" in run["error"]
