@@ -89,7 +89,6 @@ async def run_intent(
     thread_id = thread_id or uuid.uuid4().hex
     config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
     started = time.time()
-    state: dict[str, Any] = {}
     async with open_checkpointer(settings) as saver:
         graph = build_graph(saver, settings=settings)
         with console.status("thinking…", spinner="dots") as status:
@@ -100,7 +99,6 @@ async def run_intent(
                 stream_mode="updates",
             ):
                 for node, update in node_updates.items():
-                    state.update(update or {})
                     line = _describe(node, update or {}, context.max_attempts)
                     if line and not quiet:
                         console.print(line)
