@@ -78,14 +78,16 @@ def test_rpc_namespace_alone_is_not_dropped() -> None:
     assert method_names(["rpc.discover"]) == {"rpc.discover": "rpc_discover"}
 
 
-def test_keywords_members_and_annotation_builtins_are_escaped() -> None:
-    names = method_names(["import", "connect", "close", "list", "rpc", "get"])
+def test_keywords_and_members_are_escaped_but_builtins_are_kept() -> None:
+    names = method_names(["import", "connect", "close", "list", "set", "rpc", "builtins", "get"])
     assert names == {
         "import": "import_",
         "connect": "connect_",
         "close": "close_",
-        "list": "list_",
+        "list": "list",  # kv.list() is what a script writes; annotations say builtins.list
+        "set": "set",
         "rpc": "rpc_",
+        "builtins": "builtins_",
         "get": "get",
     }
 

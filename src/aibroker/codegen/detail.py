@@ -13,7 +13,8 @@ import json
 from typing import Any
 
 from aibroker.codegen.errors import CodegenError
-from aibroker.codegen.interface import _model_line, example_line
+from aibroker.codegen.examples import example_line
+from aibroker.codegen.interface import model_lines
 from aibroker.codegen.plan import MethodPlan, ServicePlan, plan_service
 from aibroker.codegen.render import returns, signature
 from aibroker.codegen.schemas import SCHEMA_REF_PREFIX, ModelDef
@@ -82,13 +83,13 @@ def render_detail(plan: ServicePlan, method: MethodPlan, document: OpenRpcDocume
             lines.append(
                 f"  {title}: params {shorten(py_literal(params), 1000)} -> {shorten(result, 1000)}"
             )
-        call = example_line(plan, method, plan.name)
+        call = example_line(plan, method)
         if call:
             lines.append(f"  as a call: {call.removeprefix('# ')}")
     models = _models_used(plan, method)
     if models:
         lines.append("Models:")
-        lines.extend(_model_line(model) for model in models)
+        lines.extend(model_lines(model) for model in models)
     return "\n".join(lines) + "\n"
 
 

@@ -32,8 +32,9 @@ ANNOTATION_BUILTINS = frozenset(
 """Builtins that generated annotations use: a class member with such a name would shadow them
 inside the class body (``def list(self) -> list[str]`` breaks), so members are escaped."""
 
-CLIENT_MEMBERS = frozenset({"connect", "close", "aclose", "rpc"})
-"""Members of every generated service class; RPC methods with these names get a trailing ``_``."""
+CLIENT_MEMBERS = frozenset({"connect", "close", "aclose", "rpc", "builtins"})
+"""Members of every generated service class (and ``builtins``, which qualifies annotations
+that a method shadows); RPC methods with these names get a trailing ``_``."""
 
 TYPING_NAMES = frozenset(
     {
@@ -49,6 +50,9 @@ TYPING_NAMES = frozenset(
         "JsonRpcError",
         "RpcClient",
         "AsyncRpcClient",
+        "ServiceClient",
+        "AsyncServiceClient",
+        "ServiceInfo",
         "Model",
         "ERRORS",
         "SERVICE",
@@ -165,16 +169,17 @@ def shared_namespace(rpc_names: Sequence[str]) -> str | None:
 def method_names(rpc_names: Sequence[str]) -> dict[str, str]:
     """RPC method name → Python method name, for all methods of one service.
 
-    A dotted namespace shared by all methods is dropped; keywords, client members and the
-    builtins annotations rely on get a trailing ``_``; remaining collisions get ``_2``, ``_3``
-    in sorted RPC-name order, so adding a method never renames an unrelated one.
+    A dotted namespace shared by all methods is dropped; keywords and client members get a
+    trailing ``_``; builtins do not (``kv.set(...)`` is what a script writes: the client's
+    annotations say ``builtins.set`` instead); remaining collisions get ``_2``, ``_3`` in
+    sorted RPC-name order, so adding a method never renames an unrelated one.
     """
     namespace = shared_namespace(rpc_names)
     wanted: dict[str, str] = {}
     for rpc_name in rpc_names:
         short = rpc_name[len(namespace) :] if namespace else rpc_name
         name = identifier(short, fallback="call")
-        wanted[rpc_name] = escape_identifier(name, CLIENT_MEMBERS | ANNOTATION_BUILTINS)
+        wanted[rpc_name] = escape_identifier(name, CLIENT_MEMBERS)
     result: dict[str, str] = {}
     used: set[str] = set()
     for rpc_name in sorted(wanted):

@@ -9,6 +9,7 @@ JSON-encoded ASCII, docstrings go through :func:`~aibroker.codegen.text.string_s
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from functools import lru_cache
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import jinja2
 
 from aibroker.codegen.errors import FormatError
+from aibroker.codegen.naming import ANNOTATION_BUILTINS
 from aibroker.codegen.plan import MethodPlan, ServicePlan
 from aibroker.codegen.schemas import FieldDef, ModelDef, Ty, nullable
 from aibroker.codegen.text import docstring_lines, one_line, string_safe
@@ -62,7 +64,7 @@ def client_context(plan: ServicePlan) -> dict[str, Any]:
         models.append(view)
         defined.add(model.name)
     methods = [_method_view(plan, method) for method in plan.methods]
-    texts = [m["signature"] + m["returns"] for m in methods]
+    texts = [f"{m['signature']} -> {m['returns']}" for m in methods]
     texts += [f["line"] for m in models for f in m["fields"]]
     texts += [a.type.text for a in plan.aliases]
     summary = string_safe(plan.summary)
@@ -115,7 +117,9 @@ def client_context(plan: ServicePlan) -> dict[str, Any]:
 
 def _imports(plan: ServicePlan, texts: list[str]) -> list[str]:
     joined = "\n".join(texts)
-    typing_names = ["Any", "Self"]
+    typing_names = []
+    if re.search(r"\bAny\b", joined):
+        typing_names.append("Any")
     if "Literal[" in joined:
         typing_names.append("Literal")
     if plan.aliases:
@@ -128,13 +132,19 @@ def _imports(plan: ServicePlan, texts: list[str]) -> list[str]:
     lines = []
     if any(m.method.deprecated for m in plan.methods):
         lines.append("import warnings")
+    if "builtins." in joined:
+        lines.append("import builtins")
+    runtime = ["AsyncServiceClient", "ServiceClient", "ServiceInfo"]
+    if any(m.params and m.by_name for m in plan.methods):
+        runtime.append("named")
+    if any(m.params and not m.by_name for m in plan.methods):
+        runtime.append("positional")
     lines += [
-        "from types import TracebackType",
-        f"from typing import {', '.join(sorted(typing_names))}",
-        "",
+        *([f"from typing import {', '.join(sorted(typing_names))}", ""] if typing_names else []),
         f"from pydantic import {', '.join(sorted(pydantic_names))}",
         "",
-        "from aibroker.rpc import AsyncRpcClient, JsonRpcError, RpcClient, resolve_endpoint",
+        "from aibroker.rpc import JsonRpcError",
+        f"from aibroker.rpc.service import {', '.join(runtime)}",
     ]
     return lines
 
@@ -173,15 +183,49 @@ def field_line(field_def: FieldDef, defined: set[str]) -> tuple[str, bool]:
     return line, forward
 
 
-def signature(method: MethodPlan, *, with_self: bool = True) -> str:
+def signature(
+    method: MethodPlan, *, with_self: bool = True, shadowed: frozenset[str] = frozenset()
+) -> str:
     """The parameter list: required params in spec order, then ``*`` and the optional ones."""
     parts = ["self"] if with_self else []
-    parts += [f"{p.name}: {p.type.text}" for p in method.required_params]
+    parts += [
+        f"{p.name}: {qualify_builtins(p.type.text, shadowed)}" for p in method.required_params
+    ]
     optional = method.optional_params
     if optional:
         parts.append("*")
-        parts += [f"{p.name}: {p.type.text} = None" for p in optional]
+        parts += [f"{p.name}: {qualify_builtins(p.type.text, shadowed)} = None" for p in optional]
     return ", ".join(parts)
+
+
+def shadowed_builtins(plan: ServicePlan) -> frozenset[str]:
+    """Builtins that a client method shadows inside the class body (``def set(...)``).
+
+    Methods keep the names a script naturally writes (``kv.set(...)``); annotations inside
+    the class then say ``builtins.set`` so they still mean the type.
+    """
+    return frozenset({m.name for m in plan.methods} & ANNOTATION_BUILTINS)
+
+
+_STRING_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def qualify_builtins(text: str, shadowed: frozenset[str]) -> str:
+    """``text`` with each of the ``shadowed`` builtin names written as ``builtins.<name>``.
+
+    String literals (``Literal["list"]``) are left alone; only names are rewritten.
+    """
+    if not shadowed:
+        return text
+    pattern = re.compile(r"(?<![\w.])(" + "|".join(sorted(shadowed)) + r")(?![\w])")
+    pieces: list[str] = []
+    position = 0
+    for literal in _STRING_LITERAL.finditer(text):
+        pieces.append(pattern.sub(r"builtins.\1", text[position : literal.start()]))
+        pieces.append(literal.group())
+        position = literal.end()
+    pieces.append(pattern.sub(r"builtins.\1", text[position:]))
+    return "".join(pieces)
 
 
 def returns(method: MethodPlan) -> str:
@@ -194,11 +238,11 @@ def _params_expression(method: MethodPlan) -> str:
             return "{}"
         required = ", ".join(f"{pystr(p.rpc_name)}: {p.name}" for p in method.required_params)
         optional = ", ".join(f"{pystr(p.rpc_name)}: {p.name}" for p in method.optional_params)
-        return f"_named({{{required}}}, {{{optional}}})"
+        return f"named({{{required}}}, {{{optional}}})"
     if not method.params:
         return "[]"
     values = ", ".join(p.name for p in method.params)
-    return f"_positional([{values}], {method.keep})"
+    return f"positional([{values}], {method.keep})"
 
 
 def _method_view(plan: ServicePlan, method: MethodPlan) -> dict[str, Any]:
@@ -223,8 +267,8 @@ def _method_view(plan: ServicePlan, method: MethodPlan) -> dict[str, Any]:
     return {
         "name": method.name,
         "rpc_name": method.rpc_name,
-        "signature": signature(method),
-        "returns": returns(method),
+        "signature": signature(method, shadowed=shadowed_builtins(plan)),
+        "returns": qualify_builtins(returns(method), shadowed_builtins(plan)),
         "doc": doc,
         "deprecated": spec.deprecated,
         "deprecation": f"{plan.name}.{method.name} is deprecated by the service's spec",

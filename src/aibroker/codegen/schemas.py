@@ -342,7 +342,7 @@ class SchemaMapper:
         bases: list[ModelDef] = []
         rest: list[Any] = []
         for member in members:
-            ref = member.get("$ref") if isinstance(member, dict) and len(member) == 1 else None
+            ref = _plain_ref(member)
             target = (
                 self._components.get(_unescape(ref[len(SCHEMA_REF_PREFIX) :]))
                 if (isinstance(ref, str) and ref.startswith(SCHEMA_REF_PREFIX))
@@ -446,6 +446,15 @@ class SchemaMapper:
                 result[key] = value
         self._canonical_memo[id(schema)] = (schema, result)  # keep schema alive: ids stay unique
         return result
+
+
+def _plain_ref(member: Any) -> str | None:
+    """The ``$ref`` of an ``allOf`` member that is only a reference (titles and descriptions
+    aside: ``{"title": "Block header", "$ref": ...}`` still names a base), else ``None``."""
+    if not isinstance(member, dict) or set(member) - _ANNOTATION_KEYS - {"title", "$ref"}:
+        return None
+    ref = member.get("$ref")
+    return ref if isinstance(ref, str) else None
 
 
 def _literal(values: list[Any]) -> Ty | None:

@@ -96,19 +96,19 @@ def py_literal(value: Any) -> str:
     if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, str):
-        return _string_literal(value)
+        return string_literal(value)
     if isinstance(value, list):
         return "[" + ", ".join(py_literal(item) for item in value) + "]"
     if isinstance(value, dict):
-        items = (f"{_string_literal(str(key))}: {py_literal(v)}" for key, v in value.items())
+        items = (f"{string_literal(str(key))}: {py_literal(v)}" for key, v in value.items())
         return "{" + ", ".join(items) + "}"
-    return _string_literal(str(value))
+    return string_literal(str(value))
 
 
 _UNSAFE_IN_LITERAL = re.compile(r"[\x7f-\x9f\u2028\u2029]")
 
 
-def _string_literal(value: str) -> str:
+def string_literal(value: str) -> str:
     """A double-quoted literal that stays on one line whatever characters ``value`` holds."""
     dumped = json.dumps(value, ensure_ascii=False)
     return _UNSAFE_IN_LITERAL.sub(lambda match: f"\\u{ord(match.group()):04x}", dumped)

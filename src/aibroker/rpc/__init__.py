@@ -28,9 +28,11 @@ from aibroker.rpc.errors import (
     TransportError,
 )
 from aibroker.rpc.result import set_result
+from aibroker.rpc.service import AsyncServiceClient, ServiceClient, ServiceInfo
 
 __all__ = [
     "AsyncRpcClient",
+    "AsyncServiceClient",
     "ConnectError",
     "Endpoint",
     "EndpointError",
@@ -44,6 +46,8 @@ __all__ = [
     "RpcClient",
     "RpcError",
     "RpcTimeout",
+    "ServiceClient",
+    "ServiceInfo",
     "TransportError",
     "resolve_endpoint",
     "set_result",
