@@ -35,7 +35,8 @@ def _fail(error: AibrokerError) -> NoReturn:
 
 @app.command()
 def serve(host: HostOption = None, port: PortOption = None) -> None:
-    """Serve the HTTP API (threads, runs, history, services), the dashboard at /, and MCP."""
+    """Serve the HTTP API (threads, runs, history, services), the dashboard at /, MCP at
+    /mcp (streamable HTTP) and A2A at /a2a."""
     import uvicorn
 
     from aibroker.errors import AibrokerError
@@ -48,7 +49,7 @@ def serve(host: HostOption = None, port: PortOption = None) -> None:
     token = settings.server_token.get_secret_value() if settings.server_token else None
     try:
         check_bind(bind_host, token)
-        application = create_app(settings)
+        application = create_app(settings, host=bind_host)
     except AibrokerError as error:
         _fail(error)
     typer.echo(f"aibroker serving on http://{bind_host}:{port or settings.server_port}/")
@@ -115,7 +116,8 @@ def history(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON array of runs.")] = False,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Most recent N runs.")] = 20,
     status: Annotated[
-        str | None, typer.Option("--status", help="pending, running, success, error, timeout.")
+        str | None,
+        typer.Option("--status", help="pending, running, success, error, timeout, interrupted."),
     ] = None,
 ) -> None:
     """The run history: intent, services, attempts, tokens, duration and status per run."""
@@ -126,7 +128,7 @@ def history(
     from aibroker.settings import get_settings
 
     settings = get_settings()
-    if status not in (None, "pending", "running", "success", "error", "timeout"):
+    if status not in (None, "pending", "running", "success", "error", "timeout", "interrupted"):
         typer.secho(f"error: unknown status {status!r}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2)
 

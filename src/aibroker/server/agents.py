@@ -2,8 +2,10 @@
 
 There is one agent, the code-mode graph. Its descriptor publishes the graph's own input,
 output and context JSON Schemas (from LangGraph), so a client can build requests without
-reading our source. The A2A card at ``/.well-known/agent-card.json`` advertises one skill
-per registered service plus the general ``run_intent`` skill.
+reading our source. The A2A card at ``/.well-known/agent-card.json`` (protocol v0.3) points
+to the JSON-RPC endpoint at ``/a2a`` (:mod:`aibroker.server.a2a`), and advertises one skill
+per registered service plus the general ``run_intent`` skill; when the server has a bearer
+token, the card says so in ``securitySchemes``/``security`` (the card itself stays public).
 """
 
 from __future__ import annotations
@@ -91,7 +93,9 @@ async def agents_descriptor(agent_id: str, request: Request) -> AgentDescriptor:
 @router.get("/.well-known/agent-card.json")
 async def agent_card(request: Request) -> dict[str, Any]:
     """A2A agent card: one skill per service, plus ``run_intent`` over all of them."""
-    base = str(request.base_url).rstrip("/")
+    from aibroker.server.a2a import A2A_PATH
+
+    endpoint = str(request.base_url).rstrip("/") + A2A_PATH
     services = await request.app.state.directory.summaries()
     skills = [
         {
@@ -112,16 +116,31 @@ async def agent_card(request: Request) -> dict[str, Any]:
         }
         for service in services
     ]
-    return {
+    card: dict[str, Any] = {
         "protocolVersion": "0.3.0",
         "name": request.app.state.agent_id,
         "description": AGENT_DESCRIPTION,
-        "url": base,
-        "preferredTransport": "HTTP+JSON",
+        "url": endpoint,
+        "preferredTransport": "JSONRPC",
+        "additionalInterfaces": [{"url": endpoint, "transport": "JSONRPC"}],
         "version": package_version(),
-        "capabilities": {"streaming": True, "pushNotifications": False},
+        "capabilities": {
+            "streaming": True,
+            "pushNotifications": False,
+            "stateTransitionHistory": False,
+        },
         "defaultInputModes": ["text/plain", "application/json"],
-        "defaultOutputModes": ["application/json", "text/plain"],
-        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "defaultOutputModes": ["text/plain", "application/json"],
+        "supportsAuthenticatedExtendedCard": False,
         "skills": skills,
     }
+    if request.app.state.settings.server_token is not None:
+        card["securitySchemes"] = {
+            "bearer": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "Authorization: Bearer <AIBROKER_SERVER_TOKEN>",
+            }
+        }
+        card["security"] = [{"bearer": []}]
+    return card

@@ -6,6 +6,10 @@ services directory, the routes, the dashboard, and the guards (bearer token, bod
 Everything stateful is opened in the lifespan, so creating the app is cheap and
 ``langgraph.json``'s ``http.app`` can import :data:`http_app` without side effects.
 
+The same app also speaks the agent protocols: MCP over streamable HTTP at ``/mcp`` (the
+tools of :mod:`aibroker.server.mcp_server`, sharing this app's runtime; its session manager
+runs inside this lifespan) and A2A JSON-RPC at ``/a2a``; both sit behind the bearer token.
+
 Error bodies are always ``{"detail": …, "hint": …}``; invalid JSON is a 400 that says where
 the JSON broke, not a generic validation error.
 """
@@ -24,6 +28,8 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from aibroker.errors import AibrokerError
+from aibroker.graph.deps import ScriptRunner, sandbox_runner
+from aibroker.server.a2a import router as a2a_router
 from aibroker.server.agents import package_version
 from aibroker.server.agents import router as agents_router
 from aibroker.server.auth import BearerAuthMiddleware, BodyLimitMiddleware
@@ -33,8 +39,9 @@ from aibroker.server.directory import (
     ServiceNotFoundError,
 )
 from aibroker.server.history import HistoryError
+from aibroker.server.mcp_server import RuntimeRef, build_mcp_server
 from aibroker.server.routes_runs import router as runs_router
-from aibroker.server.runs import RunRequestError
+from aibroker.server.runs import RunNotCancellableError, RunNotFoundError, RunRequestError
 from aibroker.server.runtime import (
     AGENT_ID,
     GraphFactory,
@@ -42,6 +49,7 @@ from aibroker.server.runtime import (
     default_graph_factory,
     open_runtime,
 )
+from aibroker.server.services_api import RegistrationFailedError
 from aibroker.server.services_api import router as services_router
 from aibroker.settings import Settings, get_settings
 
@@ -51,8 +59,12 @@ DASHBOARD_DIR = Path(__file__).resolve().parent / "dashboard"
 
 
 def _status_for(exc: AibrokerError) -> int:
-    if isinstance(exc, ServiceNotFoundError):
+    if isinstance(exc, ServiceNotFoundError | RunNotFoundError):
         return 404
+    if isinstance(exc, RunNotCancellableError):
+        return 409
+    if isinstance(exc, RegistrationFailedError):
+        return 502 if exc.upstream else 422
     if isinstance(exc, DirectoryUnsupportedError):
         return 501
     if isinstance(exc, HistoryError):
@@ -102,18 +114,31 @@ def create_app(
     directory: ServiceDirectory | None = None,
     graph_factory: GraphFactory | None = None,
     include_runs: bool = True,
+    runner: ScriptRunner | None = None,
+    host: str | None = None,
 ) -> FastAPI:
-    """The HTTP app. ``include_runs=False`` leaves threads/runs to a host (``langgraph dev``)."""
+    """The HTTP app. ``include_runs=False`` leaves threads/runs to a host (``langgraph dev``).
+
+    ``runner`` runs the MCP ``execute_code`` tool's scripts (default: the sandbox); ``host``
+    is the bind address, which decides MCP's DNS-rebinding protection (on for loopback).
+    """
     settings = settings or get_settings()
     services = directory if directory is not None else default_directory(settings)
     factory = graph_factory or default_graph_factory(settings)
+    mcp_ref = RuntimeRef(runner=runner or sandbox_runner, exec_timeout=settings.exec_timeout)
+    mcp = build_mcp_server(mcp_ref)
+    mcp_routes = mcp.streamable_http_app(
+        streamable_http_path="/mcp", host=host or settings.server_host
+    ).routes
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_runtime(settings, services, factory) as runtime:
             app.state.runs = runtime.runs
             app.state.storage_backend = runtime.storage_backend
-            yield
+            mcp_ref.runtime = runtime
+            async with mcp.session_manager.run():
+                yield
 
     app = FastAPI(
         title="aibroker",
@@ -145,6 +170,8 @@ def create_app(
         app.include_router(runs_router)
     app.include_router(agents_router)
     app.include_router(services_router)
+    app.include_router(a2a_router)
+    app.router.routes.extend(mcp_routes)  # plain ASGI route: /mcp, all methods
 
     @app.get("/", include_in_schema=False)
     async def dashboard() -> FileResponse:

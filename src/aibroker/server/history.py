@@ -70,7 +70,7 @@ class SqliteDriver:
     async def open(cls, path: Path) -> SqliteDriver:
         import aiosqlite
 
-        path.parent.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
         connection = await aiosqlite.connect(str(path), timeout=30.0)
         await connection.execute("PRAGMA journal_mode=WAL")
         await connection.execute("PRAGMA busy_timeout=30000")

@@ -11,7 +11,8 @@ interrupt before ``run_code`` (and direct calls off), so the model writes and th
 check vets the script, but nothing executes; the check's verdict is returned with the code.
 
 Transports: stdio (:func:`serve_stdio`) and streamable HTTP (:func:`mcp_http_app`, served
-on loopback by ``aibroker mcp --http``).
+on loopback by ``aibroker mcp --http``; and at ``/mcp`` of the ``aibroker serve`` app, which
+builds the same server over its own runtime, see :func:`aibroker.server.app.create_app`).
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """What the run history stores and the HTTP API returns: runs and threads.
 
-A run's lifecycle ``status`` (pending → running → success | error | timeout) says whether the
-graph *executed*; the agent's own verdict (``outcome``: success | failed | no_service) is kept
-beside it, because a run can complete cleanly and still report that no script worked.
+A run's lifecycle ``status`` (pending → running → success | error | timeout | interrupted)
+says whether the graph *executed* (``interrupted``: someone cancelled it); the agent's own
+verdict (``outcome``: success | failed | no_service) is kept beside it, because a run can
+complete cleanly and still report that no script worked.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-RunStatus = Literal["pending", "running", "success", "error", "timeout"]
+RunStatus = Literal["pending", "running", "success", "error", "timeout", "interrupted"]
 ACTIVE_STATUSES: tuple[RunStatus, ...] = ("pending", "running")
+FINISHED_STATUSES: tuple[RunStatus, ...] = ("success", "error", "timeout", "interrupted")
 Outcome = Literal["success", "failed", "no_service"]
 
 

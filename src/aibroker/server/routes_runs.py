@@ -4,6 +4,7 @@
 output values (or ``{"__error__": …}`` when the run failed, like the Agent Server), the
 stream endpoints send Server-Sent Events ``metadata``, ``updates``/``values`` node by node,
 ``error`` and ``end``, and ``Content-Location`` names the run so clients can look it up.
+A pending or running run can be cancelled (``…/cancel``): it ends ``interrupted``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "Unknown thread, run or agent."},
     413: {"description": "Request body too large."},
     422: {"description": "Request does not match the schema."},
+}
+CANCEL_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    409: {"description": "The run already finished (or runs on another server process)."},
 }
 
 
@@ -182,6 +187,33 @@ async def runs_get(run_id: str, runs: Manager) -> RunView:
     return record.to_api()
 
 
+async def _cancel(runs: RunManager, run_id: str, thread_id: str | None, action: str) -> RunView:
+    if action != "interrupt":
+        raise HTTPException(
+            422,
+            detail=f"unsupported cancel action {action!r}; this server supports 'interrupt'",
+        )
+    record = await runs.cancel(run_id, thread_id=thread_id)
+    if record.status != "interrupted":
+        raise HTTPException(
+            409,
+            detail=f"run {run_id} finished with status {record.status} before the cancel "
+            "took effect",
+        )
+    return record.to_api()
+
+
+@router.post("/runs/{run_id}/cancel", tags=["runs"], responses=CANCEL_ERRORS)
+async def runs_cancel(
+    run_id: str,
+    runs: Manager,
+    wait: bool = Query(default=True, description="Accepted for LangGraph; always waits."),
+    action: str = Query(default="interrupt", description="Only 'interrupt'."),
+) -> RunView:
+    """Stop a pending or running run; it ends with status ``interrupted``."""
+    return await _cancel(runs, run_id, None, action)
+
+
 # ------------------------------------------------------------------------ threads
 
 
@@ -292,3 +324,15 @@ async def thread_runs_join(thread_id: str, run_id: str, runs: Manager) -> Respon
     finished = await runs.wait(run_id)
     body = json.dumps(_wait_body(finished), ensure_ascii=False, default=str)
     return Response(body, media_type="application/json")
+
+
+@router.post("/threads/{thread_id}/runs/{run_id}/cancel", tags=["threads"], responses=CANCEL_ERRORS)
+async def thread_runs_cancel(
+    thread_id: str,
+    run_id: str,
+    runs: Manager,
+    wait: bool = Query(default=True, description="Accepted for LangGraph; always waits."),
+    action: str = Query(default="interrupt", description="Only 'interrupt'."),
+) -> RunView:
+    """Stop a pending or running run of the thread; it ends with status ``interrupted``."""
+    return await _cancel(runs, run_id, thread_id, action)

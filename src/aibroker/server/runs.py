@@ -2,9 +2,10 @@
 
 A run is written to the history as ``pending`` before anything executes, so it can never go
 missing: it then ends ``success`` (the graph finished; its own verdict is in the output),
-``error`` (the graph raised, or the server died — see :meth:`RunHistory.recover`) or
-``timeout``. At most ``server_max_concurrent_runs`` execute at once; runs on one thread run
-one after another (LangGraph's ``enqueue`` strategy), since they share its checkpoints.
+``error`` (the graph raised, or the server died — see :meth:`RunHistory.recover`),
+``timeout``, or ``interrupted`` (cancelled on request, :meth:`RunManager.cancel`). At most
+``server_max_concurrent_runs`` execute at once; runs on one thread run one after another
+(LangGraph's ``enqueue`` strategy), since they share its checkpoints.
 
 Streaming subscribers read a per-run event log that is replayed from the start, so a client
 that subscribes after the run began still sees every event; once a run is finished its log
@@ -72,6 +73,14 @@ class RunRequestError(AibrokerError):
     """A run request that cannot be executed as given (bad context, unknown agent)."""
 
 
+class RunNotFoundError(AibrokerError):
+    """No run with this id is in the history."""
+
+
+class RunNotCancellableError(AibrokerError):
+    """The run has already finished, or executes on another server process."""
+
+
 @dataclass
 class _RunChannel:
     """The event log of one active run, replayed to every subscriber."""
@@ -126,6 +135,7 @@ class RunManager:
         self._thread_users: dict[str, int] = {}
         self._channels: dict[str, _RunChannel] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._cancel_requested: set[str] = set()
         self._on_finished = on_finished
 
     @property
@@ -200,14 +210,25 @@ class RunManager:
         except TimeoutError:
             status, error = "timeout", f"the run did not finish within {limit_s:g} s"
         except asyncio.CancelledError:
-            status, error = "error", "the server shut down while the run was executing"
-            raise
+            if run.run_id not in self._cancel_requested:
+                status, error = "error", "the server shut down while the run was executing"
+                raise
+            # Our own cancel (RunManager.cancel): the run ends here, the task does not.
+            status, error = "interrupted", "the run was cancelled on request"
         except Exception as exc:  # a failing graph is a failed run, recorded, not a crash
             log.exception("run %s failed", run.run_id)
             status, error = "error", f"{type(exc).__name__}: {exc}"
         finally:
-            await asyncio.shield(self._finish(run, status, output, error))
-            self._release_thread(run.thread_id)
+            # Recording the outcome must survive a cancel that lands while it is written
+            # (a shutdown, or a cancel request racing the run's end): finish it, then go on.
+            finishing = asyncio.ensure_future(self._finish(run, status, output, error))
+            try:
+                await asyncio.shield(finishing)
+            except asyncio.CancelledError:
+                await finishing
+                raise
+            finally:
+                self._release_thread(run.thread_id)
 
     def _release_thread(self, thread_id: str) -> None:
         """Forget a thread's lock once no queued or running run of it holds a reference."""
@@ -231,9 +252,40 @@ class RunManager:
             await channel.publish("end", {"run_id": run.run_id, "status": status}, last=True)
             self._channels.pop(run.run_id, None)
             self._tasks.pop(run.run_id, None)
+            self._cancel_requested.discard(run.run_id)
             if self._on_finished is not None:
                 finished = run.model_copy(update={"status": status, "output": output})
                 self._on_finished(finished)
+
+    async def cancel(self, run_id: str, *, thread_id: str | None = None) -> RunRecord:
+        """Stop a pending or running run of this process; it ends ``interrupted``.
+
+        Cancelling the asyncio task interrupts whatever the run awaits — its queue slot, the
+        model, the sandboxed script (the runner kills the subprocess when cancelled) — and
+        :meth:`_execute` records the outcome before the task ends. Returns the finished record.
+        """
+        record = await self.history.get_run(run_id)
+        if record is None or (thread_id is not None and record.thread_id != thread_id):
+            where = f" on thread {thread_id}" if thread_id is not None else ""
+            raise RunNotFoundError(
+                f"run {run_id} not found{where}", hint="list runs with GET /runs"
+            )
+        task = self._tasks.get(run_id)
+        if task is None:
+            if record.status in ("pending", "running"):
+                raise RunNotCancellableError(
+                    f"run {run_id} is {record.status} on another server process "
+                    f"({record.owner}); this one cannot stop it",
+                    hint="send the cancel to the server that started the run",
+                )
+            raise RunNotCancellableError(
+                f"run {run_id} already finished with status {record.status}; "
+                "only pending or running runs can be cancelled",
+                hint=f"see its outcome with GET /runs/{run_id}",
+            )
+        self._cancel_requested.add(run_id)
+        task.cancel()
+        return await self.wait(run_id)
 
     async def wait(self, run_id: str) -> RunRecord:
         """The finished run (waits if it is still executing here)."""

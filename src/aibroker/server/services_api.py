@@ -2,7 +2,9 @@
 
 Everything goes through the app's :class:`~aibroker.server.directory.ServiceDirectory`, so
 the same routes serve the on-disk registry in production and a fixed catalog in tests.
-Interfaces and clients are Python source, returned as ``text/plain``.
+Interfaces and clients are Python source, returned as ``text/plain``. A registration that
+fails is an error response (502 when the service did not answer, 422 for a bad file), and
+the registry keeps what it had.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from aibroker.errors import AibrokerError
 from aibroker.server.directory import DiscoveryOutcome, ServiceDirectory, ServiceSummary
 
 router = APIRouter(tags=["services"])
@@ -25,9 +28,26 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 CHANGE_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "The source could not be registered."},
     401: {"description": "Missing or wrong bearer token."},
-    422: {"description": "Request does not match the schema."},
+    422: {"description": "Request does not match the schema, or the spec file is unusable."},
     501: {"description": "This server serves a fixed catalog."},
+    502: {"description": "The service did not answer rpc.discover usefully."},
 }
+
+
+class RegistrationFailedError(AibrokerError):
+    """A source could not be registered; the registry is unchanged."""
+
+    def __init__(self, message: str, *, hint: str | None = None, upstream: bool) -> None:
+        super().__init__(message, hint=hint)
+        self.upstream = upstream
+
+
+def _is_upstream(source: str) -> bool:
+    """True when the source is a live service (socket or URL), not a spec file."""
+    if source.startswith(("http://", "https://", "unix:")):
+        return True
+    path = Path(source).expanduser()
+    return path.is_socket() or path.suffix == ".sock"
 
 
 def directory(request: Request) -> ServiceDirectory:
@@ -93,5 +113,18 @@ async def services_discover(
 
 @router.post("/services/register", responses=CHANGE_ERRORS)
 async def services_register(payload: RegisterRequest, services: Directory) -> DiscoveryOutcome:
-    """Register one source (socket, URL or file)."""
-    return await services.register(payload.source, payload.name)
+    """Register one source (socket, URL or file); a failure is an error, not a 200."""
+    outcome = await services.register(payload.source, payload.name)
+    if outcome.result == "failed":
+        upstream = _is_upstream(payload.source)
+        raise RegistrationFailedError(
+            f"could not register {payload.source}: {outcome.error or 'unknown failure'}",
+            hint=(
+                "check that the service is running and answers rpc.discover on that socket/URL"
+                if upstream
+                else "check that the file is a valid OpenRPC document"
+            )
+            + "; registered services are unchanged (GET /services)",
+            upstream=upstream,
+        )
+    return outcome

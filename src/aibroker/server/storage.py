@@ -5,10 +5,14 @@ Embedded (default): SQLite files under ``AIBROKER_HOME`` — the checkpoints thr
 Shared (``AIBROKER_DATABASE_URL=postgresql://…``): both in one Postgres database, through
 langgraph-checkpoint-postgres and the history's Postgres driver, so any replica behind a
 load balancer can continue any thread and list every run.
+
+Opening never blocks the event loop (directories are made in a worker thread): under
+``langgraph dev``, blocking calls in a lifespan are errors.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -49,8 +53,12 @@ async def open_storage(settings: Settings) -> AsyncIterator[Storage]:
                 ) from exc
             backend = "postgres"
         else:
-            from aibroker.graph.checkpoint import open_checkpointer
+            from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-            saver = await stack.enter_async_context(open_checkpointer(settings))
+            from aibroker.graph.checkpoint import checkpoints_path
+
+            path = checkpoints_path(settings)
+            await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
+            saver = await stack.enter_async_context(AsyncSqliteSaver.from_conn_string(str(path)))
             backend = "sqlite"
         yield Storage(checkpointer=saver, history=history, backend=backend)
