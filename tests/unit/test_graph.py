@@ -50,6 +50,7 @@ set_result({"quotient": quotient})
 """
 
 CONTEXT = Context(exec_timeout=30)
+DIRECT = Context(exec_timeout=30, allow_direct_call=True)
 
 
 @pytest.fixture
@@ -270,7 +271,7 @@ async def test_reply_without_exactly_one_code_block_is_a_failed_attempt(
 async def test_direct_call_route(world: CalcWorld, tmp_path: Path) -> None:
     direct = {"service": "calc", "method": "add", "args": {"a": 2, "b": 3}}
     agent = Agent(world, tmp_path, [rerank_reply(["calc"], direct_call=direct)], [])
-    out = await agent.ask("2 + 3")
+    out = await agent.ask("2 + 3", DIRECT)
     assert out["status"] == "success"
     assert out["result"] == 5.0
     assert agent.code.calls == 0
@@ -288,7 +289,7 @@ async def test_failed_direct_call_falls_back_to_code(world: CalcWorld, tmp_path:
     agent = Agent(
         world, tmp_path, [rerank_reply(["calc"], direct_call=direct)], [code_reply(DIVIDE_SCRIPT)]
     )
-    out = await agent.ask("6 / 0, or 6 / 3 if that fails")
+    out = await agent.ask("6 / 0, or 6 / 3 if that fails", DIRECT)
     assert out["status"] == "success"
     assert out["result"] == {"quotient": 2.0}
     direct_entry, code_entry = out["trace"]
@@ -303,8 +304,39 @@ async def test_direct_call_to_unknown_method_is_ignored(world: CalcWorld, tmp_pa
     agent = Agent(
         world, tmp_path, [rerank_reply(["calc"], direct_call=direct)], [code_reply(ADD_SCRIPT)]
     )
-    out = await agent.ask("2 ** 3")
+    out = await agent.ask("2 ** 3", DIRECT)
     assert [entry["kind"] for entry in out["trace"]] == ["code"]
+
+
+async def test_direct_calls_are_opt_in(world: CalcWorld, tmp_path: Path) -> None:
+    direct = {"service": "calc", "method": "add", "args": {"a": 2, "b": 3}}
+    agent = Agent(
+        world, tmp_path, [rerank_reply(["calc"], direct_call=direct)], [code_reply(ADD_SCRIPT)]
+    )
+    out = await agent.ask("2 + 3")
+    assert [entry["kind"] for entry in out["trace"]] == ["code"]
+    assert "direct_call" in agent.rerank.prompt_text(0)
+    assert "always null" in agent.rerank.prompt_text(0)
+
+
+@pytest.mark.parametrize(
+    ("request_text", "args"),
+    [
+        ("add 2 and 3, then tell me the sum", {"a": 2, "b": 3}),  # several steps
+        ("add two numbers", {"a": 2, "b": 3}),  # values the request does not give
+        ("add 2 to 3", {"a": 2, "b": {"value": 3}}),  # a structured value, never guessed
+    ],
+)
+async def test_direct_call_needs_one_step_with_stated_values(
+    world: CalcWorld, tmp_path: Path, request_text: str, args: dict[str, object]
+) -> None:
+    direct = {"service": "calc", "method": "add", "args": args}
+    agent = Agent(
+        world, tmp_path, [rerank_reply(["calc"], direct_call=direct)], [code_reply(ADD_SCRIPT)]
+    )
+    out = await agent.ask(request_text, DIRECT)
+    assert [entry["kind"] for entry in out["trace"]] == ["code"]
+    assert agent.code.calls == 1
 
 
 async def test_follow_up_in_same_thread_sees_earlier_intent(

@@ -24,6 +24,13 @@ def run(
     max_attempts: Annotated[
         int, typer.Option("--max-attempts", min=1, help="Scripts written before giving up.")
     ] = 3,
+    direct: Annotated[
+        bool,
+        typer.Option(
+            "--direct",
+            help="Allow one direct method call instead of a script (for capable models).",
+        ),
+    ] = False,
     summarize: Annotated[
         bool, typer.Option("--summarize", help="Add a short LLM summary to the answer.")
     ] = False,
@@ -49,7 +56,9 @@ def run(
             console=console,
             services=service or None,
             thread_id=thread,
-            context=Context(max_attempts=max_attempts, summarize=summarize),
+            context=Context(
+                max_attempts=max_attempts, summarize=summarize, allow_direct_call=direct
+            ),
             quiet=as_json,
         )
     )

@@ -42,8 +42,11 @@ class Context:
         metadata={"description": "Most services whose interfaces are loaded for one request."},
     )
     allow_direct_call: bool = field(
-        default=True,
-        metadata={"description": "Let rerank answer with one direct method call."},
+        default=False,
+        metadata={
+            "description": "Let rerank answer with one direct method call (opt-in: a small "
+            "model picks it for requests that need more, and then answers wrongly)."
+        },
     )
     history_turns: int = field(
         default=3,

@@ -3,12 +3,16 @@
 It is the first node of every request, so it also resets the per-request fields of the
 thread's state (a follow-up in the same thread starts with a clean slate, history aside).
 Whatever the model answers, only names that exist in the catalog (and in the caller's
-restriction) survive; a direct call survives only if its service and method exist.
+restriction) survive. A direct call skips code generation, so it must be plainly right: it
+survives only if its service and method exist, the request reads as a single step, and every
+argument value is written in the request. A small model otherwise turns "store it, then read
+it back" into one ``set`` call, or invents an argument; the code path handles those safely.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -86,14 +90,34 @@ def card_with_methods(entry: ServiceEntry, with_methods: bool) -> str:
     return card
 
 
+_SEVERAL_STEPS = re.compile(r"\b(then|and|each|every|all|after|before|both)\b", re.IGNORECASE)
+"""Words that make a request more than one call ("set it, then read it back")."""
+
+
+def single_step(request: str) -> bool:
+    """Whether the request reads as one action (no sequencing or iterating words)."""
+    return _SEVERAL_STEPS.search(request) is None
+
+
+def stated_in(request: str, value: Any) -> bool:
+    """Whether ``value`` is written in the request: direct calls take no invented values."""
+    if isinstance(value, bool) or value is None:
+        return True  # flags and nulls have no literal form to look for
+    if isinstance(value, str | int | float):
+        return str(value).casefold() in request.casefold()
+    return False  # structured values are built by code, never guessed by rerank
+
+
 def valid_direct_call(
-    choice: DirectCallChoice | None, entries: dict[str, ServiceEntry]
+    choice: DirectCallChoice | None, entries: dict[str, ServiceEntry], request: str
 ) -> DirectCall | None:
-    """The direct call if it names a candidate service and one of its methods, else None."""
+    """The direct call if it is plainly right for ``request`` (see the module doc), else None."""
     if choice is None or choice.service not in entries:
         return None
     entry = entries[choice.service]
-    if choice.method not in set(entry.methods.values()):
+    if choice.method not in set(entry.methods.values()) or not single_step(request):
+        return None
+    if not all(stated_in(request, value) for value in choice.args.values()):
         return None
     return DirectCall(service=choice.service, method=choice.method, args=dict(choice.args))
 
@@ -143,7 +167,11 @@ async def rerank(state: State, runtime: Runtime[Context], *, deps: AgentDeps) ->
     for name in decision.services if decision.covered else []:
         if name in by_name and name not in chosen:
             chosen.append(name)
-    direct = valid_direct_call(decision.direct_call, by_name) if context.allow_direct_call else None
+    direct = (
+        valid_direct_call(decision.direct_call, by_name, state["intent"])
+        if context.allow_direct_call
+        else None
+    )
     if direct is not None and direct["service"] not in chosen:
         chosen.insert(0, direct["service"])
     chosen = chosen[: context.max_services]
