@@ -5,9 +5,10 @@ prompt, so tests assert both on what the graph did and on what the model was sho
 implements ``bind_tools`` so LangChain's own ``with_structured_output`` (function calling)
 works: a structured reply is scripted as a tool call (:func:`structured_reply`).
 
-The ``calc`` service is real: a JSON-RPC 2.0 server on a unix socket in a temp dir, with a
-hand-written client module of the same shape as the generated ones (``Calc.connect()``,
-context manager, typed methods, a ``JsonRpcError`` carrying service/method/params/code/data).
+The ``calc`` service is real: a JSON-RPC 2.0 server on a unix socket in a temp dir, described
+by a small OpenRPC document (:data:`CALC_SPEC`) from which the real code generator writes its
+client module, interface, card and method detail (``divide`` raises the generated
+``DivisionByZero``, a ``JsonRpcError`` carrying service/method/params/code/data).
 ``SubprocessRunner`` runs scripts for real in a child interpreter that can import that
 client, reporting a typed failure the way the sandbox does.
 """
@@ -35,6 +36,7 @@ from pydantic import Field
 
 from aibroker.catalog import InMemoryCatalog, ServiceEntry
 from aibroker.errors import AibrokerError
+from aibroker.openrpc import parse_document
 
 SRC_DIR = Path(__file__).resolve().parent.parent / "src"
 
@@ -122,91 +124,44 @@ class ScriptedChatModel(BaseChatModel):
 
 # --------------------------------------------------------------------------- calc service
 
-CALC_CLIENT = '''
-"""Client of the calc service (hand-written, shaped like a generated client)."""
-
-from __future__ import annotations
-
-import json
-import os
-import socket
-from typing import Any
-
-
-class JsonRpcError(Exception):
-    def __init__(self, code: int, message: str, data: Any = None, *, service: str | None = None,
-                 method: str | None = None, params: Any = None) -> None:
-        super().__init__(
-            f"{service}.{method} failed with JSON-RPC error {code} {message!r} data={data!r}"
-        )
-        self.code, self.message, self.data = code, message, data
-        self.service, self.method, self.params = service, method, params
-
-
-class Calc:
-    """Adds and divides numbers."""
-
-    def __init__(self, endpoint: str, *, timeout: float = 30.0) -> None:
-        self._path = endpoint.removeprefix("unix://")
-        self._timeout = timeout
-
-    @classmethod
-    def connect(cls, endpoint: str | None = None, *, timeout: float = 30.0) -> Calc:
-        return cls(endpoint or os.environ["CALC_ENDPOINT"], timeout=timeout)
-
-    def __enter__(self) -> Calc:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        pass
-
-    def _call(self, method: str, params: list[Any]) -> Any:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(self._timeout)
-            sock.connect(self._path)
-            request = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
-            sock.sendall(json.dumps(request).encode() + b"\\n")
-            data = b""
-            while not data.endswith(b"\\n"):
-                chunk = sock.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-        reply = json.loads(data)
-        if "error" in reply:
-            error = reply["error"]
-            raise JsonRpcError(error["code"], error["message"], error.get("data"),
-                               service="calc", method=method, params=params)
-        return reply["result"]
-
-    def add(self, a: float, b: float) -> float:
-        """Add two numbers."""
-        return float(self._call("add", [a, b]))
-
-    def divide(self, a: float, b: float) -> float:
-        """Divide a by b."""
-        return float(self._call("divide", [a, b]))
-'''
-
-CALC_INTERFACE = """\
-# SERVICE: calc
-# SUMMARY: Adds and divides numbers.
-# ENDPOINT: {endpoint}
-# USAGE: from calc import Calc; calc = Calc.connect()
-class Calc:
-    def add(self, a: float, b: float) -> float: \"\"\"Add two numbers.\"\"\"
-    def divide(self, a: float, b: float) -> float: \"\"\"Divide a by b; -32010 if b is 0.\"\"\"
-"""
-
-CALC_DETAIL = """\
-divide(a: float, b: float) -> float  (RPC method "divide", params by position)
-  a: number, required. b: number, required, must not be 0.
-  errors: -32010 division by zero (data: {"dividend": a})
-  example: divide(6, 3) -> 2.0
-"""
+CALC_SPEC: dict[str, Any] = {
+    "openrpc": "1.2.6",
+    "info": {"title": "calc", "version": "1.0.0", "description": "Adds and divides numbers."},
+    "methods": [
+        {
+            "name": "add",
+            "summary": "Add two numbers.",
+            "paramStructure": "by-position",
+            "params": [
+                {"name": "a", "required": True, "schema": {"type": "number"}},
+                {"name": "b", "required": True, "schema": {"type": "number"}},
+            ],
+            "result": {"name": "sum", "schema": {"type": "number"}},
+        },
+        {
+            "name": "divide",
+            "summary": "Divide a by b.",
+            "paramStructure": "by-position",
+            "params": [
+                {"name": "a", "required": True, "schema": {"type": "number"}},
+                {"name": "b", "required": True, "schema": {"type": "number"}},
+            ],
+            "result": {"name": "quotient", "schema": {"type": "number"}},
+            "errors": [{"$ref": "#/components/errors/DivisionByZero"}],
+            "examples": [
+                {
+                    "name": "six by three",
+                    "params": [{"name": "a", "value": 6}, {"name": "b", "value": 3}],
+                    "result": {"name": "quotient", "value": 2},
+                }
+            ],
+        },
+    ],
+    "components": {
+        "errors": {"DivisionByZero": {"code": -32010, "message": "division by zero"}},
+    },
+}
+"""The OpenRPC document of the calc service; its client, interface and detail are generated."""
 
 
 class _CalcHandler(socketserver.StreamRequestHandler):
@@ -265,22 +220,19 @@ def calc_world(tmp_path: Path) -> Iterator[CalcWorld]:
     tests can check that rerank's choice is filtered and that unchosen services are refused.
     """
     clients = tmp_path / "clients"
-    clients.mkdir()
-    (clients / "calc.py").write_text(CALC_CLIENT, encoding="utf-8")
     socket_path = tmp_path / "calc.sock"
     endpoint = f"unix://{socket_path}"
+    generated = InMemoryCatalog.from_documents(
+        {"calc": parse_document(CALC_SPEC).document},
+        endpoints={"calc": endpoint},
+        out_dir=clients,
+    )
+    calc = generated.get("calc")
+    assert calc is not None
+    details = {("calc", rpc): generated.method_detail("calc", rpc) for rpc in calc.methods}
     server = CalcServer(str(socket_path))
     thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
-    calc = ServiceEntry(
-        name="calc",
-        card="SERVICE: calc\nSUMMARY: Adds and divides numbers.",
-        interface=CALC_INTERFACE.format(endpoint=endpoint),
-        client_path=clients / "calc.py",
-        endpoint=endpoint,
-        class_name="Calc",
-        methods={"add": "add", "divide": "divide"},
-    )
     notes = ServiceEntry(
         name="notes",
         card="SERVICE: notes\nSUMMARY: Stores short text notes.",
@@ -290,7 +242,7 @@ def calc_world(tmp_path: Path) -> Iterator[CalcWorld]:
         class_name="Notes",
         methods={"get_note": "get_note"},
     )
-    catalog = InMemoryCatalog([calc, notes], {("calc", "divide"): CALC_DETAIL})
+    catalog = InMemoryCatalog([calc, notes], details)
     try:
         yield CalcWorld(endpoint=endpoint, clients_dir=clients, server=server, catalog=catalog)
     finally:

@@ -9,7 +9,6 @@ against hand-written or freshly generated services.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -153,48 +152,6 @@ class InMemoryCatalog:
                     document, rpc_method, name=generated.name
                 )
         return cls(entries, details)
-
-    @classmethod
-    def from_generated_dir(cls, root: Path) -> InMemoryCatalog:
-        """Load the output of ``aibroker generate --out ROOT``.
-
-        Each ``ROOT/<service>/`` holds ``client.py``, ``interface.py``, ``card.txt`` and
-        ``openrpc.json``; the endpoint is the one recorded in the interface's ``# ENDPOINT:``
-        line, and method detail is produced by the code generator from the stored spec.
-        """
-        from aibroker.codegen import generate, method_detail
-        from aibroker.openrpc import parse_document
-
-        entries: list[ServiceEntry] = []
-        details: dict[tuple[str, str], str] = {}
-        for service_dir in sorted(p for p in root.iterdir() if (p / "client.py").is_file()):
-            name = service_dir.name
-            interface = (service_dir / "interface.py").read_text(encoding="utf-8")
-            raw = json.loads((service_dir / "openrpc.json").read_text(encoding="utf-8"))
-            document = parse_document(raw).document
-            generated = generate(document, name=name)
-            entries.append(
-                ServiceEntry(
-                    name=name,
-                    card=(service_dir / "card.txt").read_text(encoding="utf-8").strip(),
-                    interface=interface,
-                    client_path=service_dir / "client.py",
-                    endpoint=_endpoint_from_interface(interface),
-                    class_name=generated.class_name,
-                    methods=dict(generated.methods),
-                )
-            )
-            for rpc_method in generated.methods:
-                details[(name, rpc_method)] = method_detail(document, rpc_method, name=name)
-        return cls(entries, details)
-
-
-def _endpoint_from_interface(interface: str) -> str:
-    """The endpoint named on the interface's ``# ENDPOINT:`` line ('' when absent)."""
-    for line in interface.splitlines():
-        if line.startswith("# ENDPOINT:"):
-            return line.removeprefix("# ENDPOINT:").strip()
-    return ""
 
 
 def render_cards(entries: Iterable[ServiceEntry]) -> str:

@@ -176,7 +176,7 @@ def test_card_is_cut_to_the_token_limit() -> None:
 def test_method_detail_has_schemas_errors_and_examples(specs_dir: Path) -> None:
     document = load(specs_dir / "open-rpc_examples__petstore-openrpc.json")
     detail = method_detail(document, "list_pets")
-    assert "def list_pets(self, *, limit: int | None = None) -> list[Pet]" in detail
+    assert "def list_pets(*, limit: int = None) -> list[Pet]" in detail
     assert '"minimum": 1' in detail  # the param schema
     assert '"title": "Pet"' in detail  # the result's named reference, expanded
     assert "PetsBusy (code 100): pets busy" in detail

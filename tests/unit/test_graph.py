@@ -137,7 +137,10 @@ async def test_runtime_error_reaches_second_prompt_then_success(
     assert "division by zero" in retry_prompt
     assert "-32010" in retry_prompt
     assert "calc.divide(6, 0)" in retry_prompt  # the previous script
-    assert "must not be 0" in retry_prompt  # the full method detail from the catalog
+    assert "exception_type: DivisionByZero" in retry_prompt  # the generated error class
+    # the full method detail from the catalog: declared errors and the spec's example
+    assert "DivisionByZero (code -32010): division by zero" in retry_prompt
+    assert 'six by three: params {"a": 6, "b": 3} -> 2' in retry_prompt
     assert "division by zero" not in agent.code.prompt_text(0)
 
 
@@ -199,7 +202,7 @@ async def test_static_check_failure_then_fixed(world: CalcWorld, tmp_path: Path)
     assert len(agent.runner.calls) == 1  # only the fixed script ran
     retry_prompt = agent.code.prompt_text(1)
     assert "Calc has no method 'sum'" in retry_prompt
-    assert "def add(self, a: float, b: float)" in retry_prompt
+    assert "def add(a: float, b: float) -> float" in retry_prompt  # the interface again
 
 
 async def test_no_service_fits(world: CalcWorld, tmp_path: Path) -> None:

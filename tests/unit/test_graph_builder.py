@@ -83,9 +83,15 @@ def test_in_memory_catalog_lookups(tmp_path: Path) -> None:
         catalog = world.catalog
         assert [entry.name for entry in catalog.entries()] == ["calc", "notes"]
         assert catalog.get("weather") is None
-        assert "must not be 0" in catalog.method_detail("calc", "divide")
+        divide = catalog.method_detail("calc", "divide")
+        assert "def divide(a: float, b: float) -> float" in divide
+        assert "DivisionByZero (code -32010): division by zero" in divide
+        assert 'six by three: params {"a": 6, "b": 3} -> 2' in divide
         # Without recorded detail, the interface line of the method stands in.
-        assert "def add(self, a: float, b: float)" in catalog.method_detail("calc", "add")
+        bare = InMemoryCatalog(catalog.entries())
+        assert bare.method_detail("calc", "add") == (
+            '    def add(a: float, b: float) -> float: """Add two numbers."""'
+        )
         with pytest.raises(CatalogError, match="no service named 'weather'"):
             catalog.method_detail("weather", "get")
         with pytest.raises(CatalogError, match="has no method 'power'"):

@@ -83,7 +83,8 @@ async def test_broker_tools_list_and_interface(world: CalcWorld, tmp_path: Path)
     assert "SERVICE: calc" in listing
     assert "SERVICE: notes" in listing
     interface = await tools["get_interface"].ainvoke({"service": "calc"})
-    assert "def add(self, a: float, b: float) -> float" in interface
+    assert "def add(a: float, b: float) -> float" in interface
+    assert "by code: DivisionByZero(-32010)" in interface
     missing = await tools["get_interface"].ainvoke({"service": "weather"})
     assert "no service named 'weather'; available: calc, notes" in missing
 

@@ -14,9 +14,9 @@ from typing import Any
 
 from aibroker.codegen.errors import CodegenError
 from aibroker.codegen.examples import example_line
-from aibroker.codegen.interface import model_lines
+from aibroker.codegen.interface import model_lines, stub_signature
 from aibroker.codegen.plan import MethodPlan, ServicePlan, plan_service
-from aibroker.codegen.render import returns, signature
+from aibroker.codegen.render import returns
 from aibroker.codegen.schemas import SCHEMA_REF_PREFIX, ModelDef
 from aibroker.codegen.text import collapse, comment_safe, py_literal, shorten
 from aibroker.openrpc.model import OpenRpcDocument
@@ -47,7 +47,7 @@ def render_detail(plan: ServicePlan, method: MethodPlan, document: OpenRpcDocume
     lines = [
         f"# {plan.name}.{method.name} — RPC method {json.dumps(method.rpc_name)}, "
         f"params {structure}",
-        f"def {method.name}({signature(method)}) -> {returns(method)}",
+        f"def {method.name}({stub_signature(method)}) -> {returns(method)}",  # as in the interface
     ]
     if spec.deprecated:
         lines.append("DEPRECATED: avoid it when another method does the job.")

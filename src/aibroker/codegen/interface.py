@@ -76,6 +76,7 @@ def interface_context(plan: ServicePlan) -> dict[str, Any]:
     return {
         "plan": plan,
         "summary": render_card(plan).split("SUMMARY: ", 1)[1],
+        "endpoint": comment_safe(plan.default_endpoint or f"(set ${plan.env_var})"),
         "usage": f"from {plan.name} import {plan.class_name}; "
         f"{plan.name} = {plan.class_name}.connect()",
         "methods": [_method_view(plan, method) for method in plan.methods],

@@ -183,11 +183,9 @@ def field_line(field_def: FieldDef, defined: set[str]) -> tuple[str, bool]:
     return line, forward
 
 
-def signature(
-    method: MethodPlan, *, with_self: bool = True, shadowed: frozenset[str] = frozenset()
-) -> str:
+def signature(method: MethodPlan, *, shadowed: frozenset[str] = frozenset()) -> str:
     """The parameter list: required params in spec order, then ``*`` and the optional ones."""
-    parts = ["self"] if with_self else []
+    parts = ["self"]
     parts += [
         f"{p.name}: {qualify_builtins(p.type.text, shadowed)}" for p in method.required_params
     ]
@@ -250,11 +248,10 @@ def _method_view(plan: ServicePlan, method: MethodPlan) -> dict[str, Any]:
     doc = docstring_lines(spec.summary, spec.description) or [
         f"Call ``{string_safe(method.rpc_name)}``."
     ]
-    if method.params:
+    described_params = [p for p in method.params if p.description]
+    if described_params:
         doc += ["", "Args:"]
-        doc += [
-            f"    {p.name}: {string_safe(p.description or 'see the spec')}" for p in method.params
-        ]
+        doc += [f"    {p.name}: {string_safe(p.description)}" for p in described_params]
     if method.result is not None and spec.result is not None:
         described = one_line(spec.result.summary, spec.result.description, limit=160)
         if described:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -25,6 +26,6 @@ async def open_checkpointer(settings: Settings | None = None) -> AsyncIterator[A
     Usage: ``async with open_checkpointer() as saver: graph = build_graph(saver, ...)``.
     """
     path = checkpoints_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)  # no blocking I/O
     async with AsyncSqliteSaver.from_conn_string(str(path)) as saver:
         yield saver

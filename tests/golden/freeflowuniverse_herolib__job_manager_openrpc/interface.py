@@ -1,5 +1,6 @@
 # SERVICE: job_manager
 # SUMMARY: OpenRPC specification for the JobManager module which handles job operations.
+# ENDPOINT: http://localhost:8080/rpc
 # USAGE: from job_manager import JobManager; job_manager = JobManager.connect()
 # Models are pydantic (read fields as attributes; pass a model or a dict). `f?: T` may be None.
 class JobManager:

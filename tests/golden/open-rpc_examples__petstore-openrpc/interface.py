@@ -1,5 +1,6 @@
 # SERVICE: petstore
 # SUMMARY: Petstore: methods list_pets, create_pet, get_pet
+# ENDPOINT: http://localhost:8080
 # USAGE: from petstore import Petstore; petstore = Petstore.connect()
 # Models are pydantic (read fields as attributes; pass a model or a dict). `f?: T` may be None.
 class Petstore:

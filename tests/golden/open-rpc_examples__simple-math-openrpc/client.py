@@ -47,21 +47,11 @@ class SimpleMath(ServiceClient):
     _service = SERVICE
 
     def addition(self, *, a: int | None = None, b: int | None = None) -> int:
-        """Call ``addition``.
-
-        Args:
-            a: see the spec
-            b: see the spec
-        """
+        """Call ``addition``."""
         return _RESULT_0.validate_python(self._call("addition", positional([a, b], 0)))
 
     def subtraction(self, *, a: int | None = None, b: int | None = None) -> int:
-        """Call ``subtraction``.
-
-        Args:
-            a: see the spec
-            b: see the spec
-        """
+        """Call ``subtraction``."""
         return _RESULT_0.validate_python(self._call("subtraction", positional([a, b], 0)))
 
 
@@ -74,19 +64,9 @@ class AsyncSimpleMath(AsyncServiceClient):
     _service = SERVICE
 
     async def addition(self, *, a: int | None = None, b: int | None = None) -> int:
-        """Call ``addition``.
-
-        Args:
-            a: see the spec
-            b: see the spec
-        """
+        """Call ``addition``."""
         return _RESULT_0.validate_python(await self._call("addition", positional([a, b], 0)))
 
     async def subtraction(self, *, a: int | None = None, b: int | None = None) -> int:
-        """Call ``subtraction``.
-
-        Args:
-            a: see the spec
-            b: see the spec
-        """
+        """Call ``subtraction``."""
         return _RESULT_0.validate_python(await self._call("subtraction", positional([a, b], 0)))

@@ -1,5 +1,6 @@
 # SERVICE: mycelium
 # SUMMARY: This is the specification of the Mycelium JSON-RPC API.
+# ENDPOINT: http://localhost:8990
 # USAGE: from mycelium import Mycelium; mycelium = Mycelium.connect()
 # Models are pydantic (read fields as attributes; pass a model or a dict). `f?: T` may be None.
 class Mycelium:

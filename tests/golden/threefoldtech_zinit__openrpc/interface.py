@@ -1,5 +1,6 @@
 # SERVICE: zinit
 # SUMMARY: JSON-RPC 2.0 API for controlling and querying Zinit services
+# ENDPOINT: unix:///tmp/zinit.sock
 # USAGE: from zinit import Zinit; zinit = Zinit.connect()
 # Models are pydantic (read fields as attributes; pass a model or a dict). `f?: T` may be None.
 class Zinit:
