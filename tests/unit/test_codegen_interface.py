@@ -146,7 +146,9 @@ def test_interfaces_stay_within_the_token_budget(specs_dir: Path) -> None:
             spec_tokens = count_tokens(json.dumps(raw))
             reductions[path.stem] = 1 - count_tokens(generated.interface) / spec_tokens
     assert len(reductions) == 7
-    assert reductions["MetaMask_api-specs__openrpc"] >= 0.90
+    # 0.904 before allOf over a union was distributed; TransactionInfo's four signed transaction
+    # types (fields that were untyped extras until then) now cost ~470 tokens: 0.893.
+    assert reductions["MetaMask_api-specs__openrpc"] >= 0.89
     assert sorted(reductions.values())[3] >= 0.85  # the median of the seven
 
 

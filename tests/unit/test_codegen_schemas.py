@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import types
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +13,8 @@ from pydantic import ValidationError
 
 from aibroker.codegen import generate
 from aibroker.codegen.plan import ServicePlan, plan_service
+from aibroker.codegen.schemas import Ty
+from aibroker.openrpc import parse_document
 from aibroker.openrpc.model import OpenRpcDocument
 
 
@@ -134,6 +138,107 @@ def test_all_of_a_named_base_becomes_inheritance() -> None:
     user = module._RESULT_0.validate_python({"id": 1, "name": "ada"})
     assert isinstance(user, module.Base)
     assert (user.id, user.name) == (1, "ada")
+
+
+PETS: dict[str, Any] = {
+    "Cat": {
+        "type": "object",
+        "properties": {"kind": {"const": "cat"}, "lives": {"type": "integer"}},
+        "required": ["kind", "lives"],
+    },
+    "Dog": {
+        "type": "object",
+        "properties": {"kind": {"const": "dog"}, "barks": {"type": "boolean"}},
+        "required": ["kind"],
+    },
+    "Pet": {"oneOf": [{"$ref": "#/components/schemas/Cat"}, {"$ref": "#/components/schemas/Dog"}]},
+    "PetWithOwner": {
+        "allOf": [
+            {"$ref": "#/components/schemas/Pet"},
+            {"type": "object", "properties": {"owner": {"type": "string"}}, "required": ["owner"]},
+        ]
+    },
+}
+
+
+def test_all_of_over_a_union_of_named_objects_distributes() -> None:
+    """allOf[Cat | Dog, {owner}] is (Cat ∧ {owner}) | (Dog ∧ {owner}), not just {owner}."""
+    doc = document({"$ref": "#/components/schemas/PetWithOwner"}, PETS)
+    plan = plan_service(doc)
+    aliases = {a.name: a.type.text for a in plan.aliases}
+    assert aliases["PetWithOwner"] == "CatWithOwner | DogWithOwner"
+    models = {m.name: m for m in plan.models}
+    assert models["CatWithOwner"].bases == ["Cat"]
+    assert [f.json_name for f in models["CatWithOwner"].all_fields] == ["kind", "lives", "owner"]
+    module = load_client(doc, "probe_distribute")
+    dog = module._RESULT_0.validate_python({"kind": "dog", "barks": True, "owner": "ada"})
+    assert isinstance(dog, module.DogWithOwner)
+    assert isinstance(dog, module.Dog)
+    assert (dog.barks, dog.owner) == (True, "ada")
+    with pytest.raises(ValidationError):
+        module._RESULT_0.validate_python({"kind": "dog"})  # the owner is still required
+
+
+def test_all_of_over_a_union_names_its_variants_after_the_outer_schema() -> None:
+    inline = {"allOf": [{"$ref": "#/components/schemas/Pet"}, PETS["PetWithOwner"]["allOf"][1]]}
+    assert result_type(inline, PETS) == "ProbeResultCat | ProbeResultDog"
+
+
+def test_all_of_over_a_union_that_adds_nothing_or_has_inline_variants_is_merged() -> None:
+    constrained = {"allOf": [{"$ref": "#/components/schemas/Pet"}, {"not": {"const": "x"}}]}
+    assert result_type(constrained, PETS) == "Cat | Dog"
+    # Inline variants (a status mix-in, as in Starknet's receipts) are not distributed: each
+    # result would repeat the object's fields, and so would every schema that includes it.
+    mixin = {
+        "allOf": [
+            {"type": "object", "properties": {"a": {"type": "string"}}},
+            {"oneOf": [PETS["Cat"], PETS["Dog"]]},
+        ]
+    }
+    plan = plan_service(document({"$ref": "#/components/schemas/Mixin"}, {**PETS, "Mixin": mixin}))
+    assert plan.methods[0].result == Ty("Mixin", frozenset({"Mixin"}))
+    assert [m.name for m in plan.models] == ["Mixin"]
+
+
+def test_starknet_receipt_with_block_info_keeps_each_receipt_type(specs_dir: Path) -> None:
+    path = specs_dir / "starkware-libs_starknet-specs__starknet_api_openrpc.json"
+    doc = parse_document(json.loads(path.read_text(encoding="utf-8"))).document
+    plan = plan_service(doc)
+    aliases = {a.name: a.type.text for a in plan.aliases}
+    kinds = ["Invoke", "L1Handler", "Declare", "Deploy", "DeployAccount"]
+    variants = [f"{kind}TxnReceiptWithBlockInfo" for kind in kinds]
+    assert aliases["TxnReceiptWithBlockInfo"] == " | ".join(variants)
+    models = {m.name: m for m in plan.models}
+    for kind, variant in zip(kinds, variants, strict=True):
+        assert models[variant].bases == [f"{kind}TxnReceipt"]
+        fields = {f.json_name: f.required for f in models[variant].all_fields}
+        assert fields["type"]
+        assert fields["transaction_hash"]
+        assert fields["block_number"]
+        assert not fields["block_hash"]
+    method = next(m for m in plan.methods if m.rpc_name == "starknet_getTransactionReceipt")
+    assert method.result is not None
+    assert method.result.text == "TxnReceiptWithBlockInfo"
+    module = load_client(doc, "probe_starknet")
+    receipt = getattr(module, method.adapter or "").validate_python(
+        {
+            "type": "DEPLOY_ACCOUNT",
+            "transaction_hash": "0x1",
+            "actual_fee": {"amount": "0x10", "unit": "FRI"},
+            "finality_status": "ACCEPTED_ON_L2",
+            "execution_status": "SUCCEEDED",
+            "messages_sent": [],
+            "events": [],
+            "execution_resources": {"l1_gas": 1, "l1_data_gas": 2, "l2_gas": 3},
+            "contract_address": "0xabc",
+            "block_hash": "0x2",
+            "block_number": 7,
+        }
+    )
+    assert type(receipt) is module.DeployAccountTxnReceiptWithBlockInfo
+    assert (receipt.contract_address, receipt.block_number) == ("0xabc", 7)
+    assert receipt.actual_fee.unit == "FRI"
+    assert receipt.execution_resources.l2_gas == 3
 
 
 def test_recursive_models_validate_nested_data() -> None:

@@ -116,3 +116,14 @@ def test_calc_world_fixture_is_real(tmp_path: Path) -> None:
     with calc_world(tmp_path) as world:
         assert isinstance(world, CalcWorld)
         assert Path(world.endpoint.removeprefix("unix://")).is_socket()
+
+
+def test_a_name_used_but_never_defined_fails_the_check(calc: ServiceEntry) -> None:
+    code = (
+        "from calc import Calc\ncalc = Calc.connect()\n"
+        "for i in range(3):\n    total = calc.add(i, 1)\nprint(totals, sum([total]))\n"
+    )
+    outcome = check_script(code, {"calc": calc})
+    assert outcome.problems == ["line 5: Undefined name `totals`; define it before it is used"], (
+        outcome.problems
+    )

@@ -13,9 +13,11 @@ Mapping, construct by construct:
   identical inline schemas (ignoring descriptions and examples) share one model, which keeps
   the Ethereum spec — everything inlined, Block repeated dozens of times — small.
 * ``enum``/``const`` → ``Literal[...]``; ``oneOf``/``anyOf``/``type: [..]`` → unions;
-  ``allOf`` → one merged object; ``nullable``/``"null"`` → ``X | None``; arrays → ``list[T]``;
-  ``additionalProperties`` alone → ``dict[str, T]``; formats and patterns stay ``str``;
-  anything else (or nothing) → ``Any``.
+  ``allOf`` → one merged object, except over a union of named objects, which distributes
+  (``allOf[A | B, C]`` → ``AC | BC``, subclasses of ``A`` and ``B``: see
+  :meth:`SchemaMapper._distribution`); ``nullable``/``"null"`` → ``X | None``; arrays →
+  ``list[T]``; ``additionalProperties`` alone → ``dict[str, T]``; formats and patterns stay
+  ``str``; anything else (or nothing) → ``Any``.
 * Recursion goes through models only (their annotations can be forward references); a cycle
   made of aliases alone degrades to ``Any`` at the point where it closes.
 """
@@ -27,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import unquote
 
-from aibroker.codegen.naming import NameAllocator, pascal_case
+from aibroker.codegen.naming import NameAllocator, pascal_case, snake_case
 from aibroker.openrpc.model import JsonSchema
 
 SCHEMA_REF_PREFIX = "#/components/schemas/"
@@ -206,6 +208,9 @@ class SchemaMapper:
         if isinstance(schema.get("enum"), list) and schema["enum"]:
             return _literal(schema["enum"]) or self._by_type(schema, hint, depth)
         if isinstance(schema.get("allOf"), list) and schema["allOf"]:
+            distribution = self._distribution(schema)
+            if distribution is not None:
+                return self._distribute(schema, distribution, hint, depth)
             return self._map(self.merge_all_of(schema), hint, depth + 1)
         for combinator in ("oneOf", "anyOf"):
             members = schema.get(combinator)
@@ -304,6 +309,8 @@ class SchemaMapper:
         if not isinstance(schema, dict):
             return "inline"
         if isinstance(schema.get("allOf"), list):
+            if self._distribution(schema) is not None:
+                return "alias"
             schema = self.merge_all_of(schema)
         if _is_object_model(schema):
             return "model"
@@ -327,6 +334,70 @@ class SchemaMapper:
         ty = Ty(name, frozenset({name}))
         self._inline_types[key] = ty
         self._build_model(name, schema, depth)
+        return ty
+
+    def _distribution(self, schema: dict[str, Any]) -> _Distribution | None:
+        """How to distribute ``schema``'s ``allOf`` over its first union member, or ``None``.
+
+        ``allOf[U, C]`` with ``U = A | B`` means ``(A ∧ C) | (B ∧ C)``; merging would keep only
+        ``C``'s fields. It is distributed when every variant is a reference to a named object
+        (each result extends it: ``class AWithC(A): <C's fields>``) and the other members add
+        fields. A union of inline objects is left merged, as before: such a mix-in (Starknet's
+        succeeded/reverted receipt properties) would repeat its fields in every result and
+        multiply through each schema that includes it. Variants that are themselves an
+        ``allOf`` over a union are refused too, which keeps this one level deep.
+        """
+        found = self._first_union(schema)
+        if found is None:
+            return None
+        index, union_name, variants = found
+        members: list[Any] = schema["allOf"]
+        rest = {**schema, "allOf": members[:index] + members[index + 1 :]}
+        if not _is_object_model(self.merge_all_of(rest)):
+            return None  # nothing to add to the variants: the merge keeps the union as it is
+        for variant in variants:
+            ref = _plain_ref(variant)
+            target = self._deref(variant) if ref else None
+            if not isinstance(target, dict) or self._first_union(target) is not None:
+                return None
+            if not _is_object_model(self.merge_all_of(target)):
+                return None
+        return _Distribution(index, union_name, variants)
+
+    def _first_union(self, schema: dict[str, Any]) -> tuple[int, str, list[Any]] | None:
+        """The first ``allOf`` member that is a ``oneOf``/``anyOf`` (directly or by one named
+        reference): its index, its component name (``""`` if inline) and its variants."""
+        members = schema.get("allOf")
+        for index, member in enumerate(members if isinstance(members, list) else []):
+            target = self._deref(member)
+            for combinator in ("oneOf", "anyOf"):
+                variants = target.get(combinator) if isinstance(target, dict) else None
+                if isinstance(variants, list) and variants and not _constraints_only(variants):
+                    ref = _plain_ref(member)
+                    name = _unescape(ref[len(SCHEMA_REF_PREFIX) :]) if ref else ""
+                    return index, name, variants
+        return None
+
+    def _distribute(
+        self, schema: dict[str, Any], distribution: _Distribution, hint: str, depth: int
+    ) -> Ty:
+        """The union of one model per variant of the distributed union (see above)."""
+        key = json.dumps(self._canonical(schema), sort_keys=True, ensure_ascii=False)
+        cached = self._inline_types.get(key)
+        if cached is not None:
+            return cached
+        members: list[Any] = schema["allOf"]
+        before, after = members[: distribution.index], members[distribution.index + 1 :]
+        types: list[Ty] = []
+        for variant in distribution.variants:
+            variant_name = self._map(variant, "Base", depth + 1).text
+            wanted = _variant_name(variant_name, pascal_case(distribution.union), hint)
+            name = self._allocator.allocate(wanted, fallback="Model")
+            bases, own = self._split_bases({**schema, "allOf": [*before, variant, *after]})
+            self._build_model(name, own, depth, bases)
+            types.append(Ty(name, frozenset({name})))
+        ty = union(types)
+        self._inline_types[key] = ty
         return ty
 
     def _split_bases(self, schema: dict[str, Any]) -> tuple[list[ModelDef], dict[str, Any]]:
@@ -446,6 +517,30 @@ class SchemaMapper:
                 result[key] = value
         self._canonical_memo[id(schema)] = (schema, result)  # keep schema alive: ids stay unique
         return result
+
+
+@dataclass(frozen=True)
+class _Distribution:
+    """An ``allOf`` to distribute: its union member's index, component name and variants."""
+
+    index: int
+    union: str
+    variants: list[Any]
+
+
+def _variant_name(variant: str, union_name: str, outer: str) -> str:
+    """The model name of one distributed variant: the variant's name plus what ``outer`` adds
+    to the union's (``InvokeTxnReceipt`` of ``TxnReceipt`` in ``TxnReceiptWithBlockInfo`` →
+    ``InvokeTxnReceiptWithBlockInfo``), else ``outer`` + ``variant``."""
+    outer_words = snake_case(outer).split("_")
+    union_words = snake_case(union_name).split("_")
+    shared = 0
+    while shared < min(len(outer_words), len(union_words)) and (
+        outer_words[shared] == union_words[shared]
+    ):
+        shared += 1
+    added = pascal_case("_".join(outer_words[shared:]))
+    return variant + added if shared and added else outer + variant
 
 
 def _plain_ref(member: Any) -> str | None:

@@ -5,7 +5,9 @@ many. Those mistakes are found here by binding each call with :func:`inspect.sig
 against the imported client class, which costs milliseconds instead of a sandbox run, and
 the message names the method and its real signature so the next attempt can fix it.
 Only what can be known statically is checked: variables bound to a client by assignment or
-``with``; anything dynamic is left to the run.
+``with``; anything dynamic is left to the run. Names used but never defined (ruff's F821)
+are reported too: such a script would die with a NameError, possibly after it already
+changed a service, and its retry would then repeat those changes.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from __future__ import annotations
 import ast
 import difflib
 import inspect
+import json
+import subprocess
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -207,7 +211,37 @@ def check_script(
         return outcome
     checker = _Checker(allowed, known | frozenset(allowed))
     checker.visit(tree)
+    for problem in undefined_names(code):
+        checker.outcome.blame(problem)
     return checker.outcome
+
+
+RUFF_TIMEOUT_S = 10.0
+
+
+def undefined_names(code: str) -> list[str]:
+    """``line N: Undefined name `x` ...`` for every name ``code`` reads but never binds.
+
+    Uses ruff (already a dependency, for formatting generated clients) rather than a second
+    hand-written scope analysis. If ruff cannot run, nothing is reported: the sandbox run
+    still catches the NameError, only later.
+    """
+    from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]
+
+    command = [find_ruff_bin(), "check", "--isolated", "--no-cache", "--select", "F821"]
+    command += ["--output-format", "json", "--stdin-filename", "script.py", "-"]
+    try:
+        completed = subprocess.run(
+            command, input=code.encode(), capture_output=True, timeout=RUFF_TIMEOUT_S, check=False
+        )
+        findings = json.loads(completed.stdout or b"[]")
+    except (OSError, subprocess.TimeoutExpired, ValueError):
+        return []
+    return [
+        f"line {f['location']['row']}: {f['message']}; define it before it is used"
+        for f in findings
+        if isinstance(f, dict) and f.get("code") == "F821"
+    ]
 
 
 def uses_a_service(code: str, services: Iterable[str]) -> bool:
