@@ -84,7 +84,7 @@ def _seed_users(clients: Clients) -> None:
     for key, value in [("user:42:name", "Ada Lovelace"), ("user:42:email", "ada@example.com"),
                        ("user:7:name", "Alan Turing"), ("user:9:name", "Grace Hopper"),
                        ("config:theme", "dark"), ("config:lang", "en")]:  # fmt: skip
-        kv.set_(key, value)
+        kv.set(key, value)
 
 
 def _seed_jobs(clients: Clients) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from aibroker.codegen.plan import MethodPlan, ServicePlan
-from aibroker.codegen.text import ELLIPSIS, comment_safe, shorten, string_literal
+from aibroker.codegen.text import ELLIPSIS, comment_safe, py_literal, shorten, string_literal
 
 EXAMPLE_CHARS = 100
 """An example line (after ``# ``) is cut to this many characters."""
@@ -61,20 +61,7 @@ def _shows_shape(given: dict[str, Any]) -> bool:
 
 def literal(value: Any) -> str:
     """A JSON value as a compact Python literal: long strings keep only their head."""
-    if value is None:
-        return "None"
-    if isinstance(value, bool):
-        return "True" if value else "False"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return string_literal(elide(value))
-    if isinstance(value, list):
-        return "[" + ", ".join(literal(item) for item in value) + "]"
-    if isinstance(value, dict):
-        items = (f"{string_literal(str(key))}: {literal(item)}" for key, item in value.items())
-        return "{" + ", ".join(items) + "}"
-    return string_literal(elide(str(value)))
+    return py_literal(value, elide)
 
 
 def elide(text: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import textwrap
+from collections.abc import Callable
 from typing import Any
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
@@ -87,22 +88,21 @@ def docstring_lines(*parts: str | None, width: int = 88) -> list[str]:
     return lines
 
 
-def py_literal(value: Any) -> str:
-    """A JSON value written as a Python literal (``true`` → ``True``, ``null`` → ``None``)."""
+def py_literal(value: Any, short: Callable[[str], str] = str) -> str:
+    """A JSON value written as a Python literal (``true`` → ``True``, ``null`` → ``None``);
+    every string goes through ``short`` first (examples elide long hashes that way)."""
     if value is None:
         return "None"
     if isinstance(value, bool):
         return "True" if value else "False"
     if isinstance(value, int | float):
         return repr(value)
-    if isinstance(value, str):
-        return string_literal(value)
     if isinstance(value, list):
-        return "[" + ", ".join(py_literal(item) for item in value) + "]"
+        return "[" + ", ".join(py_literal(item, short) for item in value) + "]"
     if isinstance(value, dict):
-        items = (f"{string_literal(str(key))}: {py_literal(v)}" for key, v in value.items())
+        items = (f"{string_literal(str(key))}: {py_literal(v, short)}" for key, v in value.items())
         return "{" + ", ".join(items) + "}"
-    return string_literal(str(value))
+    return string_literal(short(str(value)))
 
 
 _UNSAFE_IN_LITERAL = re.compile(r"[\x7f-\x9f\u2028\u2029]")
