@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +68,11 @@ class RunResult:
     stdout_truncated: bool
     stderr_truncated: bool
     isolation: str  # "bwrap" | "bwrap+net" | "rlimits"
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    """The calls that succeeded, in order: ``{"service", "method", "params"}`` (RPC names).
+    A failed run has already made them; the retry must not repeat them."""
+    calls_truncated: bool = False
+    """The journal hit its cap (:mod:`aibroker.rpc.journal`): more calls were made."""
 
     @property
     def ok(self) -> bool:
