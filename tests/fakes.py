@@ -38,7 +38,8 @@ from pydantic import Field
 from aibroker.catalog import InMemoryCatalog, ServiceEntry
 from aibroker.errors import AibrokerError
 from aibroker.openrpc import parse_document
-from aibroker.rpc.journal import CALL_LOG_ENV, read_journal
+from aibroker.rpc.journal import CALL_LOG_ENV
+from aibroker.sandbox.script_files import read_journal
 
 SRC_DIR = Path(__file__).resolve().parent.parent / "src"
 

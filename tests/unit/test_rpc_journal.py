@@ -15,7 +15,8 @@ from types import ModuleType
 import pytest
 
 from aibroker.rpc import journal
-from aibroker.rpc.journal import CALL_LOG_ENV, read_journal
+from aibroker.rpc.journal import CALL_LOG_ENV
+from aibroker.sandbox.script_files import read_journal
 from tests.fakes import calc_world
 
 

@@ -5,7 +5,8 @@ ten jobs in a loop and then died on a later line leaves ten jobs behind, and a r
 does not know submits ten more. So every call that succeeded through a generated client
 (:class:`~aibroker.rpc.service.ServiceClient` and its asyncio twin) appends one JSON line
 ``{"service": …, "method": …, "params": …}`` to the file named by ``AIBROKER_CALL_LOG``,
-which the sandbox sets; the runner reads it back and the retry prompt says what is done.
+which the sandbox sets; the runner reads it back
+(:func:`aibroker.sandbox.script_files.read_journal`) and the retry prompt says what is done.
 
 Each line is written and flushed on its own (the file is opened in append mode per call),
 because the script may be killed at any moment and what was written must stay readable. The
@@ -20,9 +21,7 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 import threading
-from pathlib import Path
 from typing import Any
 
 CALL_LOG_ENV = "AIBROKER_CALL_LOG"
@@ -71,35 +70,3 @@ def _line(service: str, method: str, params: Any) -> bytes:
     entry = {"service": service, "method": method, "params": params}
     text = json.dumps(entry, ensure_ascii=False, default=str, separators=(",", ":"))
     return text.encode("utf-8") + b"\n"
-
-
-def read_journal(path: Path) -> tuple[list[dict[str, Any]], bool]:
-    """The calls in a journal, in order, and whether it was cut off at its cap.
-
-    A missing file is an empty journal; a line that does not parse (a script killed in the
-    middle of a write) is skipped. The script could have written the file itself, so it is
-    read like untrusted input: no symlink or FIFO followed, no more than the cap read.
-    """
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:  # missing, or a symlink planted in its place
-        return [], False
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return [], False
-        data = handle.read(MAX_BYTES + 1024)
-        truncated = bool(handle.read(1))
-    calls: list[dict[str, Any]] = []
-    for line in data.decode("utf-8", errors="replace").splitlines():
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
-        if not isinstance(entry, dict):
-            continue
-        if entry.get(TRUNCATED_KEY) is True or len(calls) >= MAX_ENTRIES:
-            truncated = True
-        elif isinstance(entry.get("service"), str) and isinstance(entry.get("method"), str):
-            service, method = entry["service"], entry["method"]
-            calls.append({"service": service, "method": method, "params": entry.get("params")})
-    return calls, truncated

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aibroker.rpc.journal import read_journal
 from aibroker.sandbox import bwrap, procs
 from aibroker.sandbox.access import child_environment, read_only_paths, service_access
 from aibroker.sandbox.limits import Limits, bootstrap_limits_arg
@@ -37,6 +36,7 @@ from aibroker.sandbox.result import (
     read_failure,
     read_result,
 )
+from aibroker.sandbox.script_files import read_journal
 from aibroker.sandbox.venv import SandboxEnvironment, ensure_environment
 from aibroker.settings import Settings, get_settings
 
