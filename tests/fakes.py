@@ -10,7 +10,8 @@ by a small OpenRPC document (:data:`CALC_SPEC`) from which the real code generat
 client module, interface, card and method detail (``divide`` raises the generated
 ``DivisionByZero``, a ``JsonRpcError`` carrying service/method/params/code/data).
 ``SubprocessRunner`` runs scripts for real in a child interpreter that can import that
-client, reporting a typed failure the way the sandbox does.
+client, reporting a typed failure and the journal of successful calls the way the sandbox
+does.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from pydantic import Field
 from aibroker.catalog import InMemoryCatalog, ServiceEntry
 from aibroker.errors import AibrokerError
 from aibroker.openrpc import parse_document
+from aibroker.rpc.journal import CALL_LOG_ENV
+from aibroker.sandbox.script_files import read_journal
 
 SRC_DIR = Path(__file__).resolve().parent.parent / "src"
 
@@ -294,6 +297,8 @@ class Outcome:
     failure: Failure | None
     duration_s: float
     timed_out: bool
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    calls_truncated: bool = False
 
     @property
     def ok(self) -> bool:
@@ -321,11 +326,13 @@ class SubprocessRunner:
         script = run_dir / "script.py"
         script.write_text(code, encoding="utf-8")
         failure_file, result_file = run_dir / "failure.json", run_dir / "result.json"
+        call_log = run_dir / "calls.jsonl"
         paths = {str(entry.client_path.parent) for entry in services}
         env = {
             "PATH": os.environ.get("PATH", ""),
             "PYTHONPATH": os.pathsep.join([*sorted(paths), str(SRC_DIR)]),
             "AIBROKER_RESULT_FILE": str(result_file),
+            CALL_LOG_ENV: str(call_log),
         }
         for entry in services:
             env[f"{entry.name.upper()}_ENDPOINT"] = entry.endpoint
@@ -352,6 +359,7 @@ class SubprocessRunner:
         if failure_file.exists():
             failure = Failure(**json.loads(failure_file.read_text(encoding="utf-8")))
         result = json.loads(result_file.read_text("utf-8")) if result_file.exists() else None
+        calls, calls_truncated = read_journal(call_log)
         return Outcome(
             exit_code=process.returncode,
             stdout=out.decode(errors="replace"),
@@ -360,4 +368,6 @@ class SubprocessRunner:
             failure=failure,
             duration_s=time.perf_counter() - started,
             timed_out=timed_out,
+            calls=calls,
+            calls_truncated=calls_truncated,
         )

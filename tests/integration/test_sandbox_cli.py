@@ -8,6 +8,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from aibroker.cli import app
+from aibroker.sandbox import link_client
+from tests.fakes import calc_world
 
 runner = CliRunner()
 
@@ -60,3 +62,21 @@ def test_exec_timeout_exits_1(aibroker_home: Path, tmp_path: Path) -> None:
     )
     assert outcome.exit_code == 1
     assert "killed_by=timeout" in outcome.stderr
+
+
+def test_exec_reports_the_calls_that_succeeded(aibroker_home: Path, tmp_path: Path) -> None:
+    code = "from calc import Calc\ncalc = Calc.connect()\ncalc.add(1, 2)\ncalc.divide(1, 0)\n"
+    script = write(tmp_path, code)
+    with calc_world(tmp_path) as world:
+        entry = world.catalog.get("calc")
+        assert entry is not None
+        link_client(aibroker_home, "calc", entry.client_path)
+        allow = ["--allow", f"calc={world.endpoint}"]
+        plain = runner.invoke(app, ["exec", script, *allow])
+        as_json = runner.invoke(app, ["exec", script, "--json", *allow])
+    assert plain.exit_code == 1
+    assert "calls=1 " in plain.stderr
+    data = json.loads(as_json.stdout)
+    assert data["calls"] == [{"service": "calc", "method": "add", "params": [1, 2]}]
+    assert data["calls_truncated"] is False
+    assert data["failure"]["method"] == "divide"

@@ -149,7 +149,8 @@ def test_environment_holds_no_secrets(
     assert "OPENAI_API_KEY" not in seen
     assert "AIBROKER_LLM_API_KEY" not in seen
     assert not any("secret" in value for value in seen.values())
-    assert set(seen) <= {"PATH", "LANG", "HOME", "TMPDIR", "TZ", "PWD", "AIBROKER_RESULT_FILE"}
+    allowed = {"PATH", "LANG", "HOME", "TMPDIR", "TZ", "PWD", "AIBROKER_RESULT_FILE"}
+    assert set(seen) <= allowed | {"AIBROKER_CALL_LOG"}
 
 
 @pytest.fixture

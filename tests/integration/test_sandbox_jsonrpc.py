@@ -2,7 +2,8 @@
 
 The test starts a tiny raw JSON-RPC server on a Unix socket, links a small hand-written
 client module (shaped like a generated one) into the managed venv with ``link_client``, and
-runs a script that calls it through the sandbox, which bind-mounts only that socket.
+runs a script that calls it through the sandbox, which bind-mounts only that socket. The
+calls a script made before failing come back too, journaled by the generated calc client.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pytest
 from aibroker.sandbox import AllowedService, link_client, run_script_sync
 from aibroker.sandbox.bwrap import bwrap_works, find_bwrap
 from aibroker.settings import Settings
+from tests.fakes import calc_world
 
 BWRAP = find_bwrap()
 HAVE_BWRAP = BWRAP is not None and bwrap_works(BWRAP)
@@ -148,3 +150,34 @@ except OSError as exc:
         code, allow=allow, home=home, timeout=10, settings=Settings(home=home)
     )
     assert allowed.stdout == "connected\n"
+
+
+HALF_DONE = """\
+from calc import Calc
+
+calc = Calc.connect()
+for a in (1, 2, 3):
+    print(calc.add(a, 10))
+raise RuntimeError("a later line fails")
+"""
+
+
+@pytest.mark.parametrize("bwrap", MODES)
+def test_calls_made_before_a_failure_come_back(tmp_path: Path, bwrap: bool) -> None:
+    """The generated calc client journals its successful calls; the run result carries them."""
+    home = tmp_path / "home"
+    with calc_world(tmp_path) as world:
+        entry = world.catalog.get("calc")
+        assert entry is not None
+        link_client(home, "calc", entry.client_path)
+        allow = [AllowedService("calc", world.endpoint)]
+        settings = Settings(home=home, exec_use_bwrap=bwrap)
+        result = run_script_sync(HALF_DONE, allow=allow, home=home, timeout=15, settings=settings)
+    assert result.stdout == "11.0\n12.0\n13.0\n"
+    assert result.failure is not None, result
+    assert result.failure.exception_type == "RuntimeError"
+    assert result.calls == [
+        {"service": "calc", "method": "add", "params": [a, 10]} for a in (1, 2, 3)
+    ]
+    assert not result.calls_truncated
+    assert result.to_dict()["calls"] == result.calls  # what `aibroker exec --json` prints

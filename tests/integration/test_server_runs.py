@@ -67,6 +67,9 @@ def test_runs_wait_answers_and_history_records_everything(world: CalcWorld, tmp_
         (attempt,) = run["attempts"]
         assert "calc.add(2, 3)" in attempt["code"]
         assert attempt["exit_code"] == 0
+        assert attempt["calls"] == [  # kept in the run history
+            {"service": "calc", "method": "add", "count": 1, "params": "[2,3]"}
+        ]
         assert run["tokens"] == {"input": 17, "output": 23}
         assert run["duration_s"] > 0
         assert http.get(location).json()["run_id"] == run_id

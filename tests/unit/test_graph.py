@@ -142,6 +142,56 @@ async def test_runtime_error_reaches_second_prompt_then_success(
     assert "DivisionByZero (code -32010): division by zero" in retry_prompt
     assert 'six by three: params {"a": 6, "b": 3} -> 2' in retry_prompt
     assert "division by zero" not in agent.code.prompt_text(0)
+    assert first["calls"] == []  # the divide failed: no call succeeded
+    assert "already made" not in retry_prompt
+
+
+ADD_TWICE_THEN_FAIL_SCRIPT = """
+from calc import Calc
+
+calc = Calc.connect()
+subtotal = calc.add(2, 3)
+total = calc.add(subtotal, 4)
+print(calc.divide(total, 0))
+"""
+
+ADD_ONCE_THEN_FAIL_SCRIPT = """
+from calc import Calc
+
+calc = Calc.connect()
+print(calc.add(9, 0))
+raise RuntimeError("not finished")
+"""
+
+
+async def test_calls_made_before_a_failure_reach_the_retry_prompt(
+    world: CalcWorld, tmp_path: Path
+) -> None:
+    agent = Agent(
+        world,
+        tmp_path,
+        [rerank_reply(["calc"], intent="Add 2 and 3.")],
+        [
+            code_reply(ADD_TWICE_THEN_FAIL_SCRIPT),
+            code_reply(ADD_ONCE_THEN_FAIL_SCRIPT),
+            code_reply(ADD_SCRIPT),
+        ],
+    )
+    out = await agent.ask("add 2 and 3")
+    assert out["status"] == "success"
+    first, second, third = out["trace"]
+    assert first["calls"] == [{"service": "calc", "method": "add", "count": 2, "params": "[2,3]"}]
+    assert not first["calls_truncated"]
+    assert second["calls"] == [{"service": "calc", "method": "add", "count": 1, "params": "[9,0]"}]
+    assert third["calls"] == [{"service": "calc", "method": "add", "count": 1, "params": "[2,3]"}]
+    # The divide that failed is not listed as done; the calls are grouped per method.
+    retry = agent.code.prompt_text(1)
+    assert "these calls succeeded and their changes are already made" in retry
+    assert "calc.add ×2 (first: [2,3])" in retry
+    assert "calc.divide" not in retry.split("already made:")[1].split("Do not repeat")[0]
+    assert "Do not repeat changes that are already made" in retry
+    # What every earlier attempt did adds up.
+    assert "calc.add ×3 (first: [2,3])" in agent.code.prompt_text(2)
 
 
 async def test_stops_after_three_failed_attempts(world: CalcWorld, tmp_path: Path) -> None:

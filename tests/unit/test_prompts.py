@@ -29,6 +29,7 @@ VARIABLES: dict[str, dict[str, Any]] = {
         "error_stage": "check",
         "error_text": "Calc has no method 'ad'",
         "method_detail": "add(a: int) -> int",
+        "calls_made": "calc.add ×2 (first: [2,3])",
     },
     "respond": {"intent": "add 2 and 3", "stdout": "5\n", "result_json": "5"},
 }
@@ -74,9 +75,16 @@ def test_write_code_retry_section_only_on_retry() -> None:
     assert "Calc has no method 'ad'" in retry.user
     assert "print(calc.ad(2))" in retry.user
     assert "add(a: int) -> int" in retry.user
+    assert "calc.add ×2 (first: [2,3])" in retry.user
+    assert "Do not repeat changes that are already made" in retry.user
+    no_calls = render("write_code", **(VARIABLES["write_code"] | {"calls_made": ""}))
+    assert "already made" not in no_calls.user
     first = render(
         "write_code",
-        **(VARIABLES["write_code"] | {"previous_code": "", "error_text": "", "method_detail": ""}),
+        **(
+            VARIABLES["write_code"]
+            | {"previous_code": "", "error_text": "", "method_detail": "", "calls_made": ""}
+        ),
     )
     assert "failed" not in first.user
     assert "set_result" in first.system  # the example shape

@@ -15,7 +15,7 @@ from aibroker.sandbox.bwrap import SandboxLayout, bwrap_command
 from aibroker.sandbox.limits import bootstrap_limits_arg
 from aibroker.sandbox.output import CappedStream
 from aibroker.sandbox.pep723 import check_allowed, script_dependencies
-from aibroker.sandbox.result import read_failure
+from aibroker.sandbox.result import read_failure, read_result
 from aibroker.sandbox.venv import link_client, runtime_pins, unlink_client
 
 SCRIPT_WITH_BLOCK = """\
@@ -146,3 +146,24 @@ def test_failure_record_is_parsed_into_a_typed_failure(tmp_path: Path) -> None:
     broken = read_failure(record)
     assert broken is not None
     assert broken.kind == "sandbox"
+
+
+def test_files_a_script_leaves_are_read_as_untrusted(tmp_path: Path) -> None:
+    """A script may plant a symlink to a broker-readable file, or a FIFO, in place of its
+    result: neither is followed nor blocks the broker."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text('"the broker can read this, the script cannot"')
+    planted = tmp_path / "result.json"
+    planted.symlink_to(secret)
+    value, failure = read_result(planted)
+    assert value is None
+    assert failure is not None
+    assert failure.message.startswith("result refused:")
+    assert "the broker can read this" not in failure.message
+
+    fifo = tmp_path / "failure.json"
+    os.mkfifo(fifo)
+    blocked = read_failure(fifo)  # opened non-blocking: returns at once
+    assert blocked is not None
+    assert blocked.kind == "sandbox"
+    assert "not a regular file" in blocked.message

@@ -19,6 +19,7 @@ from rich.syntax import Syntax
 
 from aibroker.graph.context import Context
 from aibroker.graph.state import InputState
+from aibroker.nodes.calls import count_calls
 from aibroker.settings import Settings
 
 OUTPUT_KEYS = ("answer", "result", "status", "attempts", "code", "trace", "usage", "chosen")
@@ -45,9 +46,13 @@ def _describe(node: str, update: dict[str, Any], max_attempts: int) -> str | Non
         return f"  check: [red]failed[/] {last['check']}"
     if node == "run_code" and last is not None:
         seconds = last["durations"].get("run", 0.0)
+        made = count_calls(last.get("calls") or [])
+        calls = f"{made}{'+' if last.get('calls_truncated') else ''} calls" if made else ""
         if last["error"] is None:
-            return f"  run: [green]exit {last['exit_code']}[/] in {seconds:.2f}s"
-        return f"  run: [red]failed[/] {last['error'].get('message', '')[:200]}"
+            done = f"  run: [green]exit {last['exit_code']}[/] in {seconds:.2f}s"
+            return f"{done}, {calls}" if calls else done
+        failed = f"[red]failed[/] after {calls}:" if calls else "[red]failed[/]"
+        return f"  run: {failed} {last['error'].get('message', '')[:200]}"
     if node == "call_tool" and last is not None:
         return "  call: [green]ok[/]" if last["error"] is None else "  call: [red]failed[/]"
     return None

@@ -85,6 +85,8 @@ def _status_line(result: RunResult) -> str:
         f"{result.duration_s * 1000:.0f} ms",
         f"isolation={result.isolation}",
     ]
+    if result.calls:
+        parts.append(f"calls={len(result.calls)}{'+' if result.calls_truncated else ''}")
     if result.killed_by:
         parts.append(f"killed_by={result.killed_by}")
     truncated = [

@@ -68,6 +68,10 @@ class RunOutcome(Protocol):
     def timed_out(self) -> bool: ...
     @property
     def ok(self) -> bool: ...
+    @property
+    def calls(self) -> list[dict[str, Any]]: ...  # succeeded, in order: service, method, params
+    @property
+    def calls_truncated(self) -> bool: ...
 
 
 class ScriptRunner(Protocol):

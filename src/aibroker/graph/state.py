@@ -39,6 +39,11 @@ class TraceEntry(TypedDict):
     error: dict[str, Any] | None  # typed error fed back to the model; None on success
     durations: dict[str, float]  # seconds per stage: write, check, run, call
     tokens: dict[str, int]  # LLM tokens spent writing this attempt (input, output)
+    # Calls that succeeded, grouped per method in order of first call: service, method (RPC
+    # name), count, params (the first call's, as cut JSON text). A failed script has made
+    # them already; the retry prompt lists them so they are not repeated.
+    calls: list[dict[str, Any]]
+    calls_truncated: bool  # the script's call journal hit its cap: more calls were made
 
 
 class HistoryEntry(TypedDict):

@@ -21,6 +21,7 @@ from aibroker.catalog import CatalogError
 from aibroker.graph.context import Context
 from aibroker.graph.deps import AgentDeps
 from aibroker.graph.state import State, TraceEntry
+from aibroker.nodes.calls import group_calls
 from aibroker.nodes.common import context_of, tail
 from aibroker.tools.methods import method_tools, tool_name
 
@@ -61,6 +62,8 @@ async def call_tool(
         error=None,
         durations={"call": call_s},
         tokens={"input": 0, "output": 0},
+        calls=[],
+        calls_truncated=False,
     )
     if message.status == "error":
         error = {
@@ -72,6 +75,8 @@ async def call_tool(
         }
         trace_entry["error"] = error
         return {"trace": [*state["trace"], trace_entry]}
+    call = {"service": entry.name, "method": entry.rpc_name(direct["method"])}
+    trace_entry["calls"] = group_calls([call | {"params": direct["args"]}])
     return {
         "trace": [*state["trace"], trace_entry],
         "status": "success",

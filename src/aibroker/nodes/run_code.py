@@ -1,7 +1,8 @@
 """run_code: run the checked script in the sandbox, allowed only the chosen services.
 
 A failure becomes the typed error (service, method, params, JSON-RPC code and data,
-traceback tail) that the next write_code reads; a success carries the script's stdout and
+traceback tail) that the next write_code reads, next to the calls that had already succeeded
+(grouped per method on the trace entry); a success carries the script's stdout and
 structured result to respond.
 """
 
@@ -17,6 +18,7 @@ from aibroker.catalog import ServiceEntry
 from aibroker.graph.context import Context
 from aibroker.graph.deps import AgentDeps, RunOutcome
 from aibroker.graph.state import State
+from aibroker.nodes.calls import group_calls
 from aibroker.nodes.common import context_of, tail
 
 
@@ -67,6 +69,8 @@ async def run_code(state: State, runtime: Runtime[Context], *, deps: AgentDeps) 
     entry["stdout_tail"] = tail(outcome.stdout, context.tail_chars)
     entry["stderr_tail"] = tail(outcome.stderr, context.tail_chars)
     entry["durations"] = {**entry["durations"], "run": run_s}
+    entry["calls"] = group_calls(outcome.calls)
+    entry["calls_truncated"] = outcome.calls_truncated
     if outcome.ok:
         trace[-1] = entry
         return {

@@ -1,7 +1,8 @@
 """write_code: one LLM call that writes the script; every call is one attempt.
 
-On a retry the prompt also carries the previous script, the typed error it produced and the
-full detail of the method involved, which is usually what a small model got wrong. A reply
+On a retry the prompt also carries the previous script, the typed error it produced, the
+full detail of the method involved (usually what a small model got wrong) and the calls
+earlier attempts already made successfully, so the new script does not repeat them. A reply
 must contain exactly one Python code block; anything else is a failed attempt with a reason
 the model reads on its next try.
 """
@@ -21,6 +22,7 @@ from aibroker.errors import AibrokerError
 from aibroker.graph.context import Context
 from aibroker.graph.deps import AgentDeps
 from aibroker.graph.state import State, TraceEntry
+from aibroker.nodes.calls import describe_calls
 from aibroker.nodes.common import add_usage, context_of, recent_history, tokens_of
 from aibroker.nodes.preamble import complete_preamble, preamble_lines
 from aibroker.prompts import render
@@ -118,6 +120,7 @@ async def write_code(state: State, runtime: Runtime[Context], *, deps: AgentDeps
         error_stage=str(error.get("stage", "run")) if error else "",
         error_text=describe_error(error) if error else "",
         method_detail=await asyncio.to_thread(failing_method_detail, error, deps),
+        calls_made=describe_calls(state["trace"]) if error else "",
     )
     model = await deps.chat_model("code", context)
     started = time.perf_counter()
@@ -136,6 +139,8 @@ async def write_code(state: State, runtime: Runtime[Context], *, deps: AgentDeps
         error=None,
         durations={"write": round(write_s, 4)},
         tokens=tokens,
+        calls=[],
+        calls_truncated=False,
     )
     update: dict[str, Any] = {
         "attempts": attempt,

@@ -26,6 +26,7 @@ from typing import Any, ClassVar, Self
 from aibroker.rpc.client import DEFAULT_TIMEOUT, AsyncRpcClient, RpcClient
 from aibroker.rpc.endpoint import resolve_endpoint
 from aibroker.rpc.errors import JsonRpcError, RpcError
+from aibroker.rpc.journal import record_call
 from aibroker.rpc.protocol import Params
 
 
@@ -87,6 +88,11 @@ def _service_of(cls: type) -> ServiceInfo:
     return info
 
 
+def _service_name(client: ServiceClient | AsyncServiceClient) -> str:
+    """The service a client calls, for the journal: its name, else its class's name."""
+    return client.rpc.context.service or type(client).__name__
+
+
 class ServiceClient:
     """Base of every generated blocking client: ``connect()``, ``close()``, ``with`` blocks."""
 
@@ -121,12 +127,18 @@ class ServiceClient:
         self.close()
 
     def _call(self, method: str, params: Params) -> Any:
-        """Call RPC ``method``; a JSON-RPC error reply is raised as the service's error class."""
-        return self.rpc.call(method, params)
+        """Call RPC ``method``; a JSON-RPC error reply is raised as the service's error class.
+
+        A call that succeeded is journaled (:mod:`aibroker.rpc.journal`) for the retry prompt.
+        """
+        result = self.rpc.call(method, params)
+        record_call(_service_name(self), method, params)
+        return result
 
     def _notify(self, method: str, params: Params) -> None:
         """Send RPC ``method`` as a notification (the service sends no reply)."""
         self.rpc.notify(method, params)
+        record_call(_service_name(self), method, params)
 
 
 class AsyncServiceClient:
@@ -163,9 +175,15 @@ class AsyncServiceClient:
         await self.aclose()
 
     async def _call(self, method: str, params: Params) -> Any:
-        """Call RPC ``method``; a JSON-RPC error reply is raised as the service's error class."""
-        return await self.rpc.call(method, params)
+        """Call RPC ``method``; a JSON-RPC error reply is raised as the service's error class.
+
+        A call that succeeded is journaled (:mod:`aibroker.rpc.journal`) for the retry prompt.
+        """
+        result = await self.rpc.call(method, params)
+        record_call(_service_name(self), method, params)
+        return result
 
     async def _notify(self, method: str, params: Params) -> None:
         """Send RPC ``method`` as a notification (the service sends no reply)."""
         await self.rpc.notify(method, params)
+        record_call(_service_name(self), method, params)

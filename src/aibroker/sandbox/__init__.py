@@ -33,7 +33,8 @@ With bubblewrap (``isolation == "bwrap"``), each run gets:
   no core dumps; a wall-clock timeout that kills the whole run; stdout/stderr capped (64 KiB
   kept; past 8 MiB the script is killed) so a runaway print cannot fill the broker's memory;
 * an **environment allow-list**: PATH, LANG, HOME/TMPDIR (the run directory), the allowed
-  services' ``<NAME>_ENDPOINT`` and ``AIBROKER_RESULT_FILE`` — no API keys, no tokens.
+  services' ``<NAME>_ENDPOINT``, ``AIBROKER_RESULT_FILE`` and ``AIBROKER_CALL_LOG`` (the
+  journal of successful calls, :mod:`aibroker.rpc.journal`) — no API keys, no tokens.
 
 Not boundaries: the kernel itself (a kernel exploit escapes any namespace sandbox; there is
 no seccomp filter); disk space in the run directory beyond the per-file size limit; CPU and

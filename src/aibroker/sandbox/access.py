@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from aibroker.rpc.endpoint import Endpoint
+from aibroker.rpc.journal import CALL_LOG_ENV
 from aibroker.rpc.result import RESULT_FILE_ENV
 from aibroker.sandbox.result import AllowedService
 from aibroker.sandbox.venv import SandboxEnvironment, linked_client_targets
@@ -60,15 +61,17 @@ def read_only_paths(env: SandboxEnvironment, home: Path, extras: Path | None) ->
 
 
 def child_environment(
-    run_dir: Path, result_file: Path, allow: Sequence[AllowedService]
+    run_dir: Path, result_file: Path, call_log: Path, allow: Sequence[AllowedService]
 ) -> dict[str, str]:
-    """An allow-list: nothing from the broker's environment but PATH basics and the locale."""
+    """An allow-list: nothing from the broker's environment but PATH basics and the locale,
+    plus where the script leaves its result and its journal of successful calls."""
     env = {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "LANG": os.environ.get("LANG", "C.UTF-8"),
         "HOME": str(run_dir),
         "TMPDIR": str(run_dir),
         RESULT_FILE_ENV: str(result_file),
+        CALL_LOG_ENV: str(call_log),
     }
     if "TZ" in os.environ:
         env["TZ"] = os.environ["TZ"]

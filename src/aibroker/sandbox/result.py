@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from aibroker.sandbox.script_files import RESULT_MAX_BYTES, UnsafeScriptFile, read_script_file
 
 ISOLATION_BWRAP = "bwrap"
 ISOLATION_BWRAP_NET = "bwrap+net"  # bwrap, but sharing the network for TCP services
@@ -68,6 +70,11 @@ class RunResult:
     stdout_truncated: bool
     stderr_truncated: bool
     isolation: str  # "bwrap" | "bwrap+net" | "rlimits"
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    """The calls that succeeded, in order: ``{"service", "method", "params"}`` (RPC names).
+    A failed run has already made them; the retry must not repeat them."""
+    calls_truncated: bool = False
+    """The journal hit its cap (:mod:`aibroker.rpc.journal`): more calls were made."""
 
     @property
     def ok(self) -> bool:
@@ -84,9 +91,10 @@ class RunResult:
 def read_failure(path: Path) -> ScriptFailure | None:
     """Turn the bootstrap's JSON failure record into a :class:`ScriptFailure`."""
     try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
+        data = read_script_file(path, RESULT_MAX_BYTES)
+        if data is None:
+            return None
+        record = json.loads(data)
     except (OSError, ValueError) as exc:
         return ScriptFailure(kind="sandbox", message=f"unreadable failure record: {exc}")
     if not isinstance(record, dict):
@@ -104,10 +112,12 @@ def read_failure(path: Path) -> ScriptFailure | None:
 def read_result(path: Path) -> tuple[Any, ScriptFailure | None]:
     """The structured result from ``AIBROKER_RESULT_FILE`` (``None`` when not set)."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+        data = read_script_file(path, RESULT_MAX_BYTES)
+    except UnsafeScriptFile as exc:
+        return None, ScriptFailure(kind="exception", message=f"result refused: {exc}")
+    if data is None:
         return None, None
     try:
-        return json.loads(text), None
+        return json.loads(data), None
     except ValueError as exc:
         return None, ScriptFailure(kind="exception", message=f"result file is not JSON: {exc}")

@@ -36,6 +36,7 @@ from aibroker.sandbox.result import (
     read_failure,
     read_result,
 )
+from aibroker.sandbox.script_files import read_journal
 from aibroker.sandbox.venv import SandboxEnvironment, ensure_environment
 from aibroker.settings import Settings, get_settings
 
@@ -125,6 +126,7 @@ async def _run_in(
     script = run_dir / "script.py"
     script.write_text(code, encoding="utf-8")
     failure_file, result_file = run_dir / ".failure.json", run_dir / ".result.json"
+    call_log = run_dir / ".calls.jsonl"  # written by the script's clients, line by line
     as_root = bwrap.is_root()
     run_uid = _RUN_UID_FLOOR + secrets.randbelow((1 << 31) - 2 - _RUN_UID_FLOOR) if as_root else -1
     counted = as_root or bwrap_path is not None  # else RLIMIT_NPROC would count the broker's uid
@@ -149,14 +151,15 @@ async def _run_in(
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        env=child_environment(run_dir, result_file, allow),
+        env=child_environment(run_dir, result_file, call_log, allow),
         cwd=run_dir,
         start_new_session=True,
     )
     run = _Run(process=process, run_uid=run_uid if bwrap_path is None else -1)
     await _supervise(run, wall_clock_s, limits)
     duration = time.perf_counter() - started
-    return _result(run, isolation, duration, failure_file, result_file, bwrap_path is not None)
+    under_bwrap = bwrap_path is not None
+    return _result(run, isolation, duration, failure_file, result_file, call_log, under_bwrap)
 
 
 async def _supervise(run: _Run, wall_clock_s: float, limits: Limits) -> None:
@@ -226,11 +229,14 @@ def _result(
     duration: float,
     failure_file: Path,
     result_file: Path,
+    call_log: Path,
     under_bwrap: bool,
 ) -> RunResult:
+    """The run's outcome from its exit status and its files: failure record, result, journal."""
     returncode = run.process.returncode
     failure = read_failure(failure_file)
     result, result_failure = read_result(result_file)
+    calls, calls_truncated = read_journal(call_log)
     stdout, stderr = run.streams["stdout"], run.streams["stderr"]
     signal_number = _signal_of(returncode, under_bwrap, failure)
     exit_code: int | None = returncode if signal_number is None else None
@@ -283,6 +289,8 @@ def _result(
         stdout_truncated=stdout.truncated,
         stderr_truncated=stderr.truncated,
         isolation=isolation,
+        calls=calls,
+        calls_truncated=calls_truncated,
     )
 
 
