@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from aibroker.catalog import ServiceEntry
+from aibroker.catalog import InMemoryCatalog, ServiceEntry
 from aibroker.nodes.static_check import check_script
 from aibroker.nodes.write_code import CodeExtractionError, extract_code
+from aibroker.openrpc import parse_document
 from tests.fakes import CalcWorld, calc_world
 
 
@@ -126,4 +128,33 @@ def test_a_name_used_but_never_defined_fails_the_check(calc: ServiceEntry) -> No
     outcome = check_script(code, {"calc": calc})
     assert outcome.problems == ["line 5: Undefined name `totals`; define it before it is used"], (
         outcome.problems
+    )
+
+
+def test_a_method_called_on_the_wrong_client_names_the_right_one(
+    calc: ServiceEntry, tmp_path: Path, specs_dir: Path
+) -> None:
+    raw = json.loads((specs_dir / "open-rpc_examples__petstore-openrpc.json").read_text())
+    petstore = InMemoryCatalog.from_documents(
+        {"petstore": parse_document(raw).document},
+        endpoints={"petstore": "unix:///nonexistent.sock"},
+        out_dir=tmp_path / "petstore-client",
+    ).get("petstore")
+    assert petstore is not None
+    code = (
+        f"from calc import Calc\nfrom petstore import {petstore.class_name}\n"
+        "calc = Calc.connect()\ncalc.list_pets()\n"
+    )
+    outcome = check_script(code, {"calc": calc, "petstore": petstore})
+    assert outcome.problems == [
+        f"Calc has no method 'list_pets'; it is a method of {petstore.class_name}: "
+        "call it on petstore"
+    ]
+
+
+def test_set_result_takes_one_value(calc: ServiceEntry) -> None:
+    problems = check("from aibroker.rpc import set_result\nset_result(failed_jobs=3)\n", calc)
+    assert problems.startswith("line 2: set_result(): missing a required argument: 'value'")
+    assert (
+        check("from aibroker.rpc import set_result\nset_result({'failed_jobs': 3})\n", calc) == ""
     )

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from aibroker.catalog import ServiceEntry
+from aibroker.rpc import set_result
 from aibroker.tools.clients import client_class, load_client_module, public_methods
 
 
@@ -177,14 +178,29 @@ class _Checker(ast.NodeVisitor):
             client = self.instances.get(func.value.id)
             if client is not None:
                 self._check_method_call(client, func.attr, node)
+        elif isinstance(func, ast.Name) and func.id == "set_result":
+            problem = _bind_problem(set_result, node, skip_self=False)
+            if problem is not None:
+                self.outcome.blame(f"line {node.lineno}: set_result(): {problem}")
         self.generic_visit(node)
+
+    def _owner_of(self, method: str) -> ServiceEntry | None:
+        """Another allowed service whose client has ``method`` (a call on the wrong client)."""
+        for entry in self.allowed.values():
+            if not method.startswith("_") and hasattr(client_class(entry), method):
+                return entry
+        return None
 
     def _check_method_call(self, client: _Client, name: str, node: ast.Call) -> None:
         entry, cls = client.entry, client.cls
         methods = public_methods(cls)
         if not hasattr(cls, name) or name.startswith("_"):
+            owner = self._owner_of(name)
             close = difflib.get_close_matches(name, methods, n=3)
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            if owner is not None:
+                hint = f"; it is a method of {owner.class_name}: call it on {owner.name}"
+            else:
+                hint = f"; did you mean {', '.join(close)}?" if close else ""
             self.outcome.blame(f"{entry.class_name} has no method {name!r}{hint}", entry.name, name)
             return
         problem = _bind_problem(getattr(cls, name), node, skip_self=True)
