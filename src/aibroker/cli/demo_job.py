@@ -53,7 +53,7 @@ def _ensure_model(settings: Settings, console: Console) -> None:
 
 def run_demo(settings: Settings, intent: str | None, console: Console) -> int:
     """Run the demo; returns the exit status (0 when every intent succeeded)."""
-    from aibroker.cli.agent_session import EXIT_CODES, run_intent
+    from aibroker.cli.agent_session import EXIT_CODES
     from aibroker.demo import DemoCluster
 
     home = settings.home.expanduser()
@@ -61,15 +61,26 @@ def run_demo(settings: Settings, intent: str | None, console: Console) -> int:
     sockets_dir.mkdir(parents=True, exist_ok=True)
     state_dir.mkdir(parents=True, exist_ok=True)
     intents = [intent] if intent else list(EXAMPLE_INTENTS)
-    worst = 0
     with DemoCluster(sockets_dir, state_dir) as cluster:
         console.rule("demo services")
         for name, socket in sorted(cluster.sockets.items()):
             console.print(f"[green]●[/] {name}  [dim]unix://{socket}[/]")
         _register_demo(settings, cluster.sockets, console)
         _ensure_model(settings, console)
-        for text in intents:
-            console.rule(f"[bold]{text}")
-            output = asyncio.run(run_intent(text, settings=settings, console=console))
-            worst = max(worst, EXIT_CODES.get(str(output.get("status")), 1))
+        statuses = asyncio.run(_ask_all(intents, settings, console))
+        worst = max(EXIT_CODES.get(status, 1) for status in statuses)
     return worst
+
+
+async def _ask_all(intents: list[str], settings: Settings, console: Console) -> list[str]:
+    """Each intent's status, asked one after the other in ONE event loop: the chat model's
+    pooled HTTP connections belong to the loop that opened them, so a second
+    ``asyncio.run`` would find them bound to a closed loop ("Event loop is closed")."""
+    from aibroker.cli.agent_session import run_intent
+
+    statuses = []
+    for text in intents:
+        console.rule(f"[bold]{text}")
+        output = await run_intent(text, settings=settings, console=console)
+        statuses.append(str(output.get("status")))
+    return statuses
