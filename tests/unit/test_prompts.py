@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from aibroker.nodes.write_code import describe_error
 from aibroker.prompts import PromptError, fence, quote, render
 from aibroker.tokens import count_tokens
 
@@ -104,3 +105,12 @@ def test_fence_cannot_be_closed_by_untrusted_text() -> None:
 
 def test_quote_keeps_untrusted_text_on_one_line() -> None:
     assert quote('say "hi"\nthen leave') == '"say \\"hi\\"\\nthen leave"'
+
+
+def test_a_timed_out_call_may_have_taken_effect() -> None:
+    """The journal lists only calls that got a reply; the retry must hear about the one that
+    did not, since the service may have carried it out."""
+    timed_out = {"kind": "rpc_timeout", "message": "no reply in 30 s", "method": "submit_job"}
+    refused = {"kind": "jsonrpc_error", "message": "bad", "method": "submit_job", "code": 1}
+    assert "may have carried out this call" in describe_error(timed_out)
+    assert "may have carried out" not in describe_error(refused)

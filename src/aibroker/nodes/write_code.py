@@ -61,6 +61,10 @@ def extract_code(reply: str) -> str:
     return code + "\n"
 
 
+TIMED_OUT_CALL = "rpc_timeout"
+"""The failure kind of a call that got no reply in time (see ScriptFailure)."""
+
+
 def describe_error(error: dict[str, Any]) -> str:
     """The typed error of an attempt as the few lines the model reads."""
     lines = [f"{error.get('kind', 'error')}: {error.get('message', '')}"]
@@ -73,6 +77,12 @@ def describe_error(error: dict[str, Any]) -> str:
         lines.append("traceback (last lines):\n" + str(error["traceback_tail"]))
     if error.get("stderr_tail") and not error.get("traceback_tail"):
         lines.append("stderr (last lines):\n" + str(error["stderr_tail"]))
+    if error.get("kind") == TIMED_OUT_CALL:
+        # No reply is not "not done": the call journal cannot list it, so say it here.
+        lines.append(
+            "note: the service may have carried out this call before its reply was lost; "
+            "read the current state before calling it again"
+        )
     return "\n".join(lines)
 
 
