@@ -21,6 +21,7 @@ from aibroker.codegen.naming import ANNOTATION_BUILTINS
 from aibroker.codegen.plan import MethodPlan, ServicePlan
 from aibroker.codegen.schemas import FieldDef, ModelDef, Ty, nullable
 from aibroker.codegen.text import docstring_lines, one_line, string_safe
+from aibroker.ruff import run_ruff
 
 FORMAT_TIMEOUT_SECONDS = 60.0
 LINE_LENGTH = 100
@@ -276,32 +277,12 @@ def _method_view(plan: ServicePlan, method: MethodPlan) -> dict[str, Any]:
 
 
 def ruff_format(source: str) -> str:
-    """``source`` formatted by the ruff binary of the installed ``ruff`` package.
-
-    ``--isolated`` ignores any configuration around the working directory, so the output
-    depends only on the source and the pinned ruff version.
-    """
-    from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]
-
-    command = [
-        find_ruff_bin(),
-        "format",
-        "--isolated",
-        "--line-length",
-        str(LINE_LENGTH),
-        "--target-version",
-        "py311",
-        "--stdin-filename",
-        "client.py",
-        "-",
-    ]
+    """``source`` formatted by the ruff binary of the installed ``ruff`` package (isolated
+    from any configuration, so the output depends only on the source and ruff's version)."""
+    options = ["--line-length", str(LINE_LENGTH), "--target-version", "py311"]
     try:
-        completed = subprocess.run(
-            command,
-            input=source.encode("utf-8"),
-            capture_output=True,
-            timeout=FORMAT_TIMEOUT_SECONDS,
-            check=False,
+        completed = run_ruff(
+            "format", options, source, stdin_filename="client.py", timeout=FORMAT_TIMEOUT_SECONDS
         )
     except (OSError, subprocess.TimeoutExpired) as error:
         raise FormatError(

@@ -26,15 +26,15 @@ def group_calls(calls: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Journaled calls grouped by service and method, in order of first call:
     ``{"service", "method", "count", "params"}``, params being the first call's as one-line
     JSON text, cut to :data:`TRACE_PARAMS_CHARS`."""
-    groups: dict[tuple[str, str], dict[str, Any]] = {}
-    for call in calls:
-        key = (str(call.get("service")), str(call.get("method")))
-        if key in groups:
-            groups[key]["count"] += 1
-            continue
-        params = compact_json(call.get("params"), TRACE_PARAMS_CHARS)
-        groups[key] = {"service": key[0], "method": key[1], "count": 1, "params": params}
-    return list(groups.values())
+    return _merge(
+        {
+            "service": str(call.get("service")),
+            "method": str(call.get("method")),
+            "count": 1,
+            "params": compact_json(call.get("params"), TRACE_PARAMS_CHARS),
+        }
+        for call in calls
+    )
 
 
 def count_calls(groups: Iterable[Mapping[str, Any]]) -> int:
@@ -47,23 +47,27 @@ def describe_calls(trace: Sequence[TraceEntry]) -> str:
 
     Counts add up over attempts: what an earlier attempt did is as done as the last one's.
     """
-    merged: dict[tuple[str, str], dict[str, Any]] = {}
-    truncated = False
-    for entry in trace:
-        truncated = truncated or bool(entry.get("calls_truncated"))
-        for group in entry.get("calls") or ():
-            key = (str(group.get("service")), str(group.get("method")))
-            if key in merged:
-                merged[key]["count"] += int(group.get("count", 0))
-            else:
-                merged[key] = dict(group)
+    merged = _merge(group for entry in trace for group in entry.get("calls") or ())
     lines = [
-        f"{service}.{method} ×{group.get('count', 0)} (first: {_cut(group.get('params'))})"
-        for (service, method), group in merged.items()
+        f"{g['service']}.{g['method']} ×{g['count']} (first: {_cut(g.get('params'))})"
+        for g in merged
     ]
-    if lines and truncated:
+    if lines and any(entry.get("calls_truncated") for entry in trace):
         lines.append("… and more calls (the call log was cut off)")
     return "\n".join(lines)
+
+
+def _merge(groups: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Groups with the same service and method summed into the first one (its params kept)."""
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    for group in groups:
+        key = (str(group.get("service")), str(group.get("method")))
+        if key in merged:
+            merged[key]["count"] += int(group.get("count", 0))
+        else:
+            count = int(group.get("count", 0))
+            merged[key] = {**group, "service": key[0], "method": key[1], "count": count}
+    return list(merged.values())
 
 
 def _cut(params: Any) -> str:

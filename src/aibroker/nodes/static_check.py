@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from aibroker.catalog import ServiceEntry
 from aibroker.rpc import set_result
+from aibroker.ruff import run_ruff
 from aibroker.tools.clients import client_class, load_client_module, public_methods
 
 
@@ -186,20 +187,19 @@ class _Checker(ast.NodeVisitor):
 
     def _owner_of(self, method: str) -> ServiceEntry | None:
         """Another allowed service whose client has ``method`` (a call on the wrong client)."""
-        for entry in self.allowed.values():
-            if not method.startswith("_") and hasattr(client_class(entry), method):
-                return entry
-        return None
+        if method.startswith("_"):
+            return None
+        return next((e for e in self.allowed.values() if hasattr(client_class(e), method)), None)
 
     def _check_method_call(self, client: _Client, name: str, node: ast.Call) -> None:
         entry, cls = client.entry, client.cls
         methods = public_methods(cls)
         if not hasattr(cls, name) or name.startswith("_"):
             owner = self._owner_of(name)
-            close = difflib.get_close_matches(name, methods, n=3)
             if owner is not None:
                 hint = f"; it is a method of {owner.class_name}: call it on {owner.name}"
             else:
+                close = difflib.get_close_matches(name, methods, n=3)
                 hint = f"; did you mean {', '.join(close)}?" if close else ""
             self.outcome.blame(f"{entry.class_name} has no method {name!r}{hint}", entry.name, name)
             return
@@ -242,13 +242,10 @@ def undefined_names(code: str) -> list[str]:
     hand-written scope analysis. If ruff cannot run, nothing is reported: the sandbox run
     still catches the NameError, only later.
     """
-    from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]
-
-    command = [find_ruff_bin(), "check", "--isolated", "--no-cache", "--select", "F821"]
-    command += ["--output-format", "json", "--stdin-filename", "script.py", "-"]
+    options = ["--no-cache", "--select", "F821", "--output-format", "json"]
     try:
-        completed = subprocess.run(
-            command, input=code.encode(), capture_output=True, timeout=RUFF_TIMEOUT_S, check=False
+        completed = run_ruff(
+            "check", options, code, stdin_filename="script.py", timeout=RUFF_TIMEOUT_S
         )
         findings = json.loads(completed.stdout or b"[]")
     except (OSError, subprocess.TimeoutExpired, ValueError):
