@@ -100,10 +100,12 @@ class InMemoryCatalog:
         detail = self._details.get((name, rpc_name))
         if detail is not None:
             return detail
+        from aibroker.codegen.families import expand  # codegen loads lazily, as in from_documents
+
         python_name = entry.methods.get(rpc_name, method)
         lines = [
             line
-            for line in entry.interface.splitlines()
+            for line in expand(entry.interface).splitlines()  # a folded method has lines too
             if f" {python_name}(" in line or f".{python_name}(" in line
         ]
         if not lines:

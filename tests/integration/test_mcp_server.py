@@ -11,6 +11,7 @@ import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
+from aibroker.codegen.interface import notation
 from aibroker.server.directory import CatalogDirectory
 from aibroker.server.mcp_server import mcp_http_app
 from tests.conftest import REPO_ROOT
@@ -42,6 +43,8 @@ async def exercise(client: Client) -> None:
     assert by_name["run_intent"].input_schema["required"] == ["intent"]
     assert "answer" in (by_name["run_intent"].output_schema or {})["properties"]
     assert "exit_code" in (by_name["execute_code"].output_schema or {})["properties"]
+    # How to read an interface is said once, in the tool's description.
+    assert notation() in (by_name["get_interface"].description or "")
 
     services = await client.call_tool("list_services", {})
     assert not services.is_error

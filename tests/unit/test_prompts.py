@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from aibroker.codegen.interface import notation
 from aibroker.nodes.write_code import describe_error
 from aibroker.prompts import PromptError, fence, quote, render
 from aibroker.tokens import count_tokens
@@ -20,6 +21,7 @@ VARIABLES: dict[str, dict[str, Any]] = {
         "allow_direct": True,
     },
     "write_code": {
+        "notation": notation(["class Calc:\n    def add(self, a: int) -> int: ..."]),
         "interfaces": [
             {"name": "calc", "text": "class Calc:\n    def add(self, a: int) -> int: ..."}
         ],
@@ -69,6 +71,17 @@ def test_rerank_shows_cards_history_and_intent() -> None:
     without = render("rerank", **(VARIABLES["rerank"] | {"history": [], "allow_direct": False}))
     assert "Earlier requests" not in without.user
     assert "always null" in without.system
+
+
+def test_notation_explains_what_the_interfaces_use() -> None:
+    plain = "class Calc:\n    def add(a: int) -> int: ..."
+    folded = "class Crud:\n    # For each x in: b, c:\n    def x_get(id: int) -> X"
+    assert "pydantic model" in notation([plain])
+    assert "For each" not in notation([plain])
+    assert "`def x_get() -> X` means d_get() -> D" in notation([plain, folded])
+    assert "JsonRpcError" in notation()  # tool descriptions: all of it
+    prompt = render("write_code", **VARIABLES["write_code"])
+    assert prompt.user.count(notation([plain])) == 1
 
 
 def test_write_code_retry_section_only_on_retry() -> None:

@@ -12,6 +12,7 @@ from langchain_core.tools import BaseTool
 from pydantic import ValidationError
 
 from aibroker.catalog import ServiceEntry
+from aibroker.codegen.interface import notation
 from aibroker.graph.builder import build_graph
 from aibroker.tools import broker_tools, method_tools, tool_name
 from tests.fakes import (
@@ -79,6 +80,7 @@ def test_tool_names_fit_tool_calling_apis() -> None:
 async def test_broker_tools_list_and_interface(world: CalcWorld, tmp_path: Path) -> None:
     tools = by_name(broker_tools(world.catalog, runner=SubprocessRunner(tmp_path)))
     assert sorted(tools) == ["execute_code", "get_interface", "list_services"]
+    assert tools["get_interface"].description.endswith(notation())
     listing = await tools["list_services"].ainvoke({})
     assert "SERVICE: calc" in listing
     assert "SERVICE: notes" in listing

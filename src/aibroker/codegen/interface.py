@@ -8,10 +8,14 @@
   same :class:`~aibroker.codegen.plan.ServicePlan` as the client, so names and types match.
 
 Every token counts here (the interface is sent with every request that uses the service),
-so the notation is explained once in the header and then used everywhere:
+so the notation is explained once per request (:func:`notation`) and then used everywhere:
 
-* ``class X: a: int; b?: str`` — models are pydantic; ``b?`` may be absent (``None``);
+* ``class X: a, b?: int; c: str`` — models are pydantic, fields of one type share their
+  annotation, ``b?`` may be absent (``None``);
 * ``def m(a: int, *, b: str = None)`` — ``b`` is an optional keyword argument;
+* ``"x"|"y"`` — an enum is the strings it allows (``Literal[...]`` in the client);
+* ``# For each x in: …`` — a method family (:mod:`~aibroker.codegen.families`): the CRUD
+  methods every entity has, written once with placeholders;
 * a method doc that only repeats the method's name ("Get a user by ID" on
   ``user_get(id)``) is left out, and the others are cut to :data:`DOC_CHARS`.
 
@@ -22,13 +26,15 @@ docstring or written after ``#``, so it cannot break out into code.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from aibroker.codegen import naming
 from aibroker.codegen.examples import example_line
+from aibroker.codegen.families import expand, find_families
 from aibroker.codegen.plan import MethodPlan, ParamPlan, ServicePlan
 from aibroker.codegen.render import environment
-from aibroker.codegen.schemas import FieldDef, ModelDef
+from aibroker.codegen.schemas import ModelDef
 from aibroker.codegen.text import ELLIPSIS, comment_safe, shorten, string_safe
 from aibroker.tokens import count_tokens
 
@@ -47,6 +53,37 @@ _DOC_STOP_WORDS = frozenset(
 )
 """Words that say nothing a method name does not: ``Check if a calendar exists by ID`` on
 ``calendar_exist(id)`` adds nothing."""
+
+
+_NOTATION_MODELS = (
+    "`class M(Base): a, b?: int` is a pydantic model with the fields of Base and a and b, "
+    "both int (`b?` may be None); pass a model or a dict where one is expected."
+)
+_NOTATION_FAMILIES = (
+    "`# For each x in: d, f_g:` the lines below it that use x and X (its model) exist for "
+    "each listed name: `def x_get() -> X` means d_get() -> D and f_g_get() -> FG."
+)
+_NOTATION_ERRORS = (
+    "A failed call raises aibroker.rpc.JsonRpcError (.code, .message, .data), or the subclass "
+    "named for its code."
+)
+_FAMILY_MARK = re.compile(r"^ {4}# For each (x|\{e\}) in: ", re.MULTILINE)
+
+
+def notation(interfaces: list[str] | None = None) -> str:
+    """How to read the interfaces (all of the notation when ``interfaces`` is ``None``).
+
+    The notation is explained once per request (the code-writing prompt, the MCP and
+    LangChain ``get_interface`` descriptions) instead of in every interface, and only the
+    parts the given interfaces use: a family comment costs its explanation only when one is
+    shown. Errors are left to the tool descriptions: the generated script must not catch them.
+    """
+    if interfaces is None:
+        return " ".join([_NOTATION_MODELS, _NOTATION_FAMILIES, _NOTATION_ERRORS])
+    parts = [_NOTATION_MODELS]
+    if any(_FAMILY_MARK.search(text) for text in interfaces):
+        parts.append(_NOTATION_FAMILIES)
+    return " ".join(parts)
 
 
 def render_card(plan: ServicePlan) -> str:
@@ -76,34 +113,59 @@ def interface_context(plan: ServicePlan) -> dict[str, Any]:
     return {
         "plan": plan,
         "summary": render_card(plan).split("SUMMARY: ", 1)[1],
-        "endpoint": comment_safe(plan.default_endpoint or f"(set ${plan.env_var})"),
+        "endpoint": comment_safe(plan.default_endpoint or f"${plan.env_var}"),
         "usage": f"from {plan.name} import {plan.class_name}; "
         f"{plan.name} = {plan.class_name}.connect()",
-        "methods": [_method_view(plan, method) for method in plan.methods],
+        "body": class_body(plan),
         "models": [model_lines(model) for model in plan.models],
-        "aliases": [f"{alias.name} = {alias.type.text}" for alias in plan.aliases],
-        "optional_fields": any(not f.required for m in plan.models for f in m.fields),
+        "aliases": [f"{alias.name} = {interface_type(alias.type.text)}" for alias in plan.aliases],
         "errors": ", ".join(f"{e.name}({e.code})" for e in plan.errors),
     }
 
 
-def _method_view(plan: ServicePlan, method: MethodPlan) -> dict[str, str]:
-    doc = method_doc(method)
-    body = f'"""{string_safe(doc)}"""' if doc else "..."
-    return {
-        "line": f"def {method.name}({stub_signature(method)}) -> {_returns(method)}: {body}",
-        "example": example_line(plan, method),
-    }
+def class_body(plan: ServicePlan) -> list[str]:
+    """The lines of the client class: one per method with its example, except that a method
+    family (:mod:`~aibroker.codegen.families`) is written once, as a template."""
+    families = find_families(plan.methods, method_line, method_doc)
+    starts = {id(min(f.methods + f.folded, key=plan.methods.index)): f for f in families}
+    hidden = {id(m) for f in families for m in f.methods + f.folded + f.overrides}
+    lines: list[str] = []
+
+    def show(method: MethodPlan, *, doc: bool = True, template: Callable[[str], str] = str) -> None:
+        lines.append(template(method_line(method, doc=doc)))
+        example = example_line(plan, method)
+        if example:
+            lines.append(template(example))
+
+    for method in plan.methods:
+        family = starts.get(id(method))
+        if family is not None:
+            lines.append(family.comment())
+            for shown in family.methods:
+                show(shown, template=family.template)
+            for shown in family.overrides:
+                show(shown, doc=shown.name not in family.repeated_docs)
+        elif id(method) not in hidden:
+            show(method)
+    return lines or ["pass"]
+
+
+def method_line(method: MethodPlan, *, doc: bool = True) -> str:
+    """``def name(a: int, *, b: str = None) -> T``, and ``: \"\"\"doc\"\"\"`` when it has one
+    (a stub body ``: ...`` would say nothing, in two tokens a method)."""
+    doc_text = method_doc(method) if doc else ""
+    line = f"def {method.name}({stub_signature(method)}) -> {_returns(method)}"
+    return f'{line}: """{string_safe(doc_text)}"""' if doc_text else line
 
 
 def _returns(method: MethodPlan) -> str:
-    return "None" if method.result is None else method.result.text
+    return "None" if method.result is None else interface_type(method.result.text)
 
 
 def stub_signature(method: MethodPlan) -> str:
     """``a: int, *, b: str = None``: required params, then the optional keyword-only ones
     (their ``| None`` is implied by the ``= None`` default)."""
-    parts = [f"{p.name}: {p.type.text}" for p in method.required_params]
+    parts = [f"{p.name}: {interface_type(p.type.text)}" for p in method.required_params]
     optional = method.optional_params
     if optional:
         parts.append("*")
@@ -112,8 +174,7 @@ def stub_signature(method: MethodPlan) -> str:
 
 
 def _without_none(param: ParamPlan) -> str:
-    text = param.type.text
-    return text.removesuffix(_NONE_SUFFIX) if text.endswith(_NONE_SUFFIX) else text
+    return interface_type(param.type.text.removesuffix(_NONE_SUFFIX))
 
 
 def method_doc(method: MethodPlan) -> str:
@@ -145,39 +206,63 @@ def _words(text: str) -> list[str]:
 
 
 def model_lines(model: ModelDef) -> str:
-    """``class X(Base): a: int; b?: str`` — wrapped onto indented lines when it is long."""
+    """``class X(Base): a, b?: int; c: str`` — fields of one type share their annotation;
+    a long model goes on with indented lines."""
     bases = f"({', '.join(model.bases)})" if model.bases else ""
     head = f"class {model.name}{bases}:"
-    fields = [field_text(f) for f in model.fields]
+    by_type: dict[str, list[str]] = {}
+    for field_def in model.fields:
+        annotation = field_def.type.text
+        name = field_def.python_name
+        if not field_def.required:
+            annotation, name = annotation.removesuffix(_NONE_SUFFIX), name + "?"
+        by_type.setdefault(interface_type(annotation), []).append(name)
+    fields = [f"{', '.join(names)}: {annotation}" for annotation, names in by_type.items()]
     if not fields:
         return f"{head} pass"
-    one_line = f"{head} {'; '.join(fields)}"
-    if len(one_line) <= MODEL_LINE_CHARS:
-        return one_line
-    lines: list[str] = []
-    current: list[str] = []
-    for text in fields:
-        if current and len("    " + "; ".join([*current, text])) > MODEL_LINE_CHARS:
-            lines.append("    " + "; ".join(current))
-            current = []
-        current.append(text)
-    lines.append("    " + "; ".join(current))
-    return "\n".join([head, *lines])
+    lines = [f"{head} {fields[0]}"]
+    for text in fields[1:]:
+        if len(f"{lines[-1]}; {text}") <= MODEL_LINE_CHARS:
+            lines[-1] += f"; {text}"
+        else:
+            lines.append(f"    {text}")
+    return "\n".join(lines)
 
 
-def field_text(field_def: FieldDef) -> str:
-    """``name: T`` for a required field, ``name?: T`` for one that may be absent."""
-    if field_def.required:
-        return f"{field_def.python_name}: {field_def.type.text}"
-    text = field_def.type.text
-    if text.endswith(_NONE_SUFFIX):
-        text = text.removesuffix(_NONE_SUFFIX)
-    return f"{field_def.python_name}?: {text}"
+def interface_type(text: str) -> str:
+    """``Literal["a", "b"] | None`` → ``"a"|"b" | None``: the values are what a script needs,
+    in fewer tokens (``Literal[`` and the separators are half the cost of a short enum)."""
+    return _LITERAL.sub(lambda match: "|".join(_LITERAL_VALUE.findall(match[1])), text)
 
 
-_OPTIONAL_FIELD = re.compile(r"(?<=[A-Za-z0-9_])\?:")
+_STRING = r'"(?:[^"\\]|\\.)*"'  # as json.dumps writes it: the schema mapper's literals
+_LITERAL = re.compile(rf"Literal\[((?:{_STRING}|[^\]\"])*)\]")
+_LITERAL_VALUE = re.compile(rf"{_STRING}|[^,\s]+")
+_OPTIONAL_FIELD = re.compile(r"(?<=[A-Za-z0-9_])\?(?=[:,])")
 
 
 def interface_as_python(text: str) -> str:
-    """The interface in plain Python syntax (``f?: T`` → ``f: T``), for parsing and checks."""
-    return _OPTIONAL_FIELD.sub(":", text)
+    """The interface in plain Python syntax, for parsing and checks: method families expanded,
+    ``a, b?: T`` → ``a: T; b: T``, stubs given a body."""
+    lines = []
+    for line in expand(text).split("\n"):
+        line = _OPTIONAL_FIELD.sub("", line)
+        if line.lstrip().startswith("def ") and not line.endswith('"""'):
+            line += ": ..."  # a stub without a doc has no body in the interface
+        if line.startswith("class ") and not line.endswith(":"):  # fields after the head
+            head, fields = line.split(": ", 1)
+            lines += [head + ":", "    " + fields]
+        else:
+            lines.append(line)
+    return "\n".join(_one_name_per_field(line) for line in lines)
+
+
+def _one_name_per_field(line: str) -> str:
+    """``    a, b: int; c: str`` → ``    a: int; b: int; c: str`` (other lines unchanged)."""
+    if not line.startswith("    ") or ": " not in line or line.lstrip().startswith(("def ", "#")):
+        return line
+    fields = []
+    for group in line.strip().split("; "):
+        names, _, annotation = group.partition(": ")
+        fields += [f"{name}: {annotation}" for name in names.split(", ")]
+    return "    " + "; ".join(fields)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel
 
 from aibroker.codegen import naming
+from aibroker.codegen.families import entities
 from aibroker.codegen.schemas import ANY, AliasDef, ModelDef, SchemaMapper, Ty, nullable
 from aibroker.codegen.text import collapse, first_sentence, one_line, shorten
 from aibroker.openrpc.model import ErrorObject, ExamplePairing, Method, OpenRpcDocument
@@ -318,6 +319,11 @@ def service_summary(document: OpenRpcDocument) -> str:
         tags = []
     names = tags or [naming.snake_case(m.name) or m.name for m in document.methods]
     title = collapse(info.title)
+    family = None if tags else entities(names)
+    if family is not None:  # "get/set/list for calendar, contact, …" beats "calendar_get, …"
+        stems, actions = family
+        what = f"{'/'.join(actions)} for {', '.join(stems)}"
+        return f"{title}: {what}" if title else what
     if not names:
         return title or "a JSON-RPC service with no methods"
     listed = ", ".join(names)

@@ -18,6 +18,7 @@ from langchain_core.messages import AIMessage
 from langgraph.runtime import Runtime
 
 from aibroker.catalog import CatalogError, ServiceEntry
+from aibroker.codegen.interface import notation
 from aibroker.errors import AibrokerError
 from aibroker.graph.context import Context
 from aibroker.graph.deps import AgentDeps
@@ -120,6 +121,7 @@ async def write_code(state: State, runtime: Runtime[Context], *, deps: AgentDeps
     entries = await asyncio.to_thread(interface_entries, list(state["interfaces"]), deps)
     prompt = render(
         "write_code",
+        notation=notation(list(state["interfaces"].values())),
         interfaces=[{"name": name, "text": text} for name, text in state["interfaces"].items()],
         preamble="\n".join(preamble_lines(entries)) if entries else "",
         history=recent_history(state, context),

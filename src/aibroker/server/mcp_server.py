@@ -29,6 +29,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
+from aibroker.codegen.interface import notation
 from aibroker.errors import AibrokerError
 from aibroker.graph.deps import ScriptRunner, sandbox_runner
 from aibroker.server.auth import BearerAuthMiddleware, BodyLimitMiddleware
@@ -43,6 +44,8 @@ INSTRUCTIONS = (
     "and runs the script) or execute_code (you write the script; import the clients by "
     "service name, print the answer, call aibroker.rpc.set_result(value))."
 )
+
+GET_INTERFACE = "The compact Python interface (client class and typed methods) of one service."
 
 
 class GeneratedCode(BaseModel):
@@ -132,9 +135,9 @@ def build_mcp_server(ref: RuntimeRef) -> MCPServer:
         except AibrokerError as exc:
             raise _tool_error(exc) from exc
 
-    @server.tool()
+    @server.tool(description=f"{GET_INTERFACE}\n\n{notation()}")
     async def get_interface(service: str) -> str:
-        """The compact Python interface (client class and typed methods) of one service."""
+        """The compact Python interface of one service (described by ``GET_INTERFACE``)."""
         try:
             return await directory().interface(service)
         except AibrokerError as exc:

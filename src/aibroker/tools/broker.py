@@ -15,6 +15,7 @@ from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool, StructuredTool, ToolException
 
 from aibroker.catalog import Catalog, render_cards
+from aibroker.codegen.interface import notation
 from aibroker.graph.deps import ScriptRunner, sandbox_runner
 
 
@@ -65,7 +66,11 @@ def broker_tools(
 
     tools: list[BaseTool] = [
         StructuredTool.from_function(func=list_services, handle_tool_error=True),
-        StructuredTool.from_function(func=get_interface, handle_tool_error=True),
+        StructuredTool.from_function(
+            func=get_interface,
+            description=f"{get_interface.__doc__}\n\n{notation()}",
+            handle_tool_error=True,
+        ),
         StructuredTool.from_function(coroutine=execute_code, handle_tool_error=True),
     ]
     if agent is not None:
