@@ -103,17 +103,10 @@ def _best_family(
     docs: dict[int, str],
     order: dict[int, int],
 ) -> Family | None:
-    by_template: dict[_Template, dict[str, MethodPlan]] = {}
-    for method in methods:
-        for stem, template in _splits(method.name):
-            by_template.setdefault(template, {}).setdefault(stem, method)
+    by_name = {method.name: method for method in methods}
     best: tuple[int, int, Family] | None = None
-    stem_sets = {frozenset(s) for s in by_template.values() if len(s) >= MIN_MEMBERS}
-    for stems in sorted(stem_sets, key=sorted):
-        templates = [t for t, found in by_template.items() if stems <= found.keys()]
-        if len(templates) < MIN_METHODS:
-            continue
-        family = _family(stems, templates, by_template, lines, docs, order)
+    for stems, templates in _candidates(list(by_name)):
+        family = _family(stems, templates, by_name, lines, docs, order)
         if family is None:
             continue
         saved = sum(len(lines[id(m)]) for m in family.folded) - len(family.comment())
@@ -126,35 +119,33 @@ def _best_family(
 def _family(
     stems: frozenset[str],
     templates: list[_Template],
-    by_template: dict[_Template, dict[str, MethodPlan]],
+    by_name: dict[str, MethodPlan],
     lines: dict[int, str],
     docs: dict[int, str],
     order: dict[int, int],
 ) -> Family | None:
     """The family of ``stems`` × ``templates``: the representative is the entity whose
     methods most others share (the earliest on a tie); the rest fold or override."""
-    templates = sorted(templates, key=lambda t: min(order[id(m)] for m in by_template[t].values()))
-    keys = {
-        (stem, t): _key(lines[id(by_template[t][stem])], stem) for stem in stems for t in templates
-    }
+
+    def method(stem: str, template: _Template) -> MethodPlan:
+        return by_name[_name(stem, template)]
+
+    templates = sorted(templates, key=lambda t: min(order[id(method(s, t))] for s in stems))
+    keys = {(s, t): _key(lines[id(method(s, t))], s) for s in stems for t in templates}
 
     def first_position(stem: str) -> int:
-        return min(order[id(by_template[t][stem])] for t in templates)
+        return min(order[id(method(stem, t))] for t in templates)
 
     def agreement(stem: str) -> int:
         return sum(keys[(other, t)] == keys[(stem, t)] for other in stems for t in templates)
 
     stem = min(stems, key=lambda s: (-agreement(s), first_position(s)))
     others = sorted(stems - {stem}, key=first_position)
-    folded = [
-        by_template[t][m] for m in others for t in templates if keys[(m, t)] == keys[(stem, t)]
-    ]
-    overrides = [
-        (by_template[t][m], t) for m in others for t in templates if keys[(m, t)] != keys[(stem, t)]
-    ]
+    folded = [method(m, t) for m in others for t in templates if keys[(m, t)] == keys[(stem, t)]]
+    overrides = [(m, t) for m in others for t in templates if keys[(m, t)] != keys[(stem, t)]]
     if len(overrides) >= len(folded):
         return None
-    representative = sorted((by_template[t][stem] for t in templates), key=lambda m: order[id(m)])
+    representative = sorted((method(stem, t) for t in templates), key=lambda m: order[id(m)])
     shown = [lines[id(m)] for m in representative]
     taken = any(_mentions(line, mark) for line in shown for mark in PLACEHOLDERS)
     return Family(
@@ -163,12 +154,11 @@ def _family(
         methods=representative,
         members=sorted(stems, key=first_position),
         folded=sorted(folded, key=lambda m: order[id(m)]),
-        overrides=sorted((m for m, _ in overrides), key=lambda m: order[id(m)]),
+        overrides=sorted((method(m, t) for m, t in overrides), key=lambda m: order[id(m)]),
         repeated_docs=frozenset(
-            method.name
-            for method, t in overrides
-            if _key(docs[id(method)], _stem_of(method.name, t))
-            == _key(docs[id(by_template[t][stem])], stem)
+            _name(m, t)
+            for m, t in overrides
+            if _key(docs[id(method(m, t))], m) == _key(docs[id(method(stem, t))], stem)
         ),
     )
 
@@ -177,24 +167,41 @@ def entities(names: Sequence[str]) -> tuple[list[str], list[str]] | None:
     """The entities and actions of the largest family by names alone (``calendar``, … and
     ``get``, ``set``, …), when it covers at least half of ``names``: what a card should say
     about a CRUD service instead of its first few method names."""
-    by_template: dict[_Template, list[str]] = {}
-    for name in names:
-        for stem, template in _splits(name):
-            by_template.setdefault(template, []).append(stem)
-    best: tuple[int, list[str], list[_Template]] | None = None
-    for stems in sorted({tuple(s) for s in by_template.values() if len(s) >= MIN_MEMBERS}):
-        templates = [t for t, found in by_template.items() if set(stems) <= set(found)]
+    best: tuple[int, frozenset[str], list[_Template]] | None = None
+    for stems, templates in _candidates(names):
         covered = len(stems) * len(templates)
-        if len(templates) >= MIN_METHODS and (best is None or covered > best[0]):
-            best = (covered, list(stems), templates)
+        if best is None or covered > best[0]:
+            best = (covered, stems, templates)
     if best is None or best[0] * 2 < len(names):
         return None
-    return best[1], [rest for _, rest in best[2]]
+    _, stems, templates = best
+    first: dict[str, int] = {}
+    for index, name in enumerate(names):
+        for stem, _ in _splits(name):
+            first.setdefault(stem, index)
+    return sorted(stems, key=first.__getitem__), [rest for _, rest in templates]
 
 
-def _stem_of(name: str, template: _Template) -> str:
+def _candidates(names: Sequence[str]) -> list[tuple[frozenset[str], list[_Template]]]:
+    """Every set of at least MIN_MEMBERS entities that share at least MIN_METHODS name
+    templates, with those templates (in the order the names first use them)."""
+    stems_of: dict[_Template, set[str]] = {}
+    for name in names:
+        for stem, template in _splits(name):
+            stems_of.setdefault(template, set()).add(stem)
+    candidates = []
+    stem_sets = {frozenset(s) for s in stems_of.values() if len(s) >= MIN_MEMBERS}
+    for stems in sorted(stem_sets, key=sorted):
+        templates = [t for t, found in stems_of.items() if stems <= found]
+        if len(templates) >= MIN_METHODS:
+            candidates.append((stems, templates))
+    return candidates
+
+
+def _name(stem: str, template: _Template) -> str:
+    """The method name of ``stem`` in ``template``: the inverse of :func:`_splits`."""
     where, rest = template
-    return name.removesuffix("_" + rest) if where == "prefix" else name.removeprefix(rest + "_")
+    return f"{stem}_{rest}" if where == "prefix" else f"{rest}_{stem}"
 
 
 def _splits(name: str) -> list[tuple[str, _Template]]:
