@@ -35,6 +35,17 @@ MODELS_DIR = Path("~/.hero/var/aibroker/models").expanduser()
 METRICS_FILE = Path(tempfile.gettempdir()) / "aibroker-live-agent-metrics.jsonl"
 
 
+def fresh_home(name: str) -> Path:
+    """``/tmp/<name>``, emptied: short (unix socket paths must fit 107 bytes) and the same on
+    every machine. The sockets' paths are in the interfaces (``# ENDPOINT:``), so a random
+    directory name changed the prompts' tokens and, at temperature 0, what the model wrote:
+    the retry case flipped between two runs of the same code that way. Live runs are serial."""
+    home = Path("/tmp") / name
+    shutil.rmtree(home, ignore_errors=True)  # what a killed run left
+    home.mkdir()
+    return home
+
+
 @dataclass
 class LiveWorld:
     """What a live test needs: settings, and where services listen; figures collected."""
@@ -52,7 +63,7 @@ def live_world() -> Iterator[LiveWorld]:
     from aibroker.localmodel.pull import pull_model
     from aibroker.localmodel.server import clear_record, find_running, start_server
 
-    home = Path(tempfile.mkdtemp(prefix="abl-", dir="/tmp"))
+    home = fresh_home("abl-live")
     with pytest.MonkeyPatch.context() as env:
         env.setenv("AIBROKER_HOME", str(home))
         env.setenv("AIBROKER_MODEL_DIR", str(MODELS_DIR))

@@ -19,7 +19,7 @@ import pytest
 
 from aibroker.cli.demo_job import EXAMPLE_INTENTS
 from aibroker.demo import DemoCluster
-from tests.live.conftest import MODELS_DIR, Services
+from tests.live.conftest import MODELS_DIR, Services, fresh_home
 
 pytestmark = [pytest.mark.live, pytest.mark.slow]
 
@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.live, pytest.mark.slow]
 def test_the_demo_answers_every_example_intent() -> None:
     if importlib.util.find_spec("llama_cpp") is None:
         pytest.skip("llama-cpp-python is not installed (uv sync --extra local)")
-    home = Path(tempfile.mkdtemp(prefix="abd-", dir="/tmp"))  # short: socket paths
+    home = fresh_home("abd-live")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIBROKER_")}
     env |= {"AIBROKER_HOME": str(home), "AIBROKER_MODEL_DIR": str(MODELS_DIR)}
     env |= {"AIBROKER_LLM_TEMPERATURE": "0", "NO_COLOR": "1", "COLUMNS": "120"}
