@@ -268,7 +268,8 @@ except BaseException as exc:
               else "exception", "message": str(exc), "exception_type": type(exc).__name__}
     for key in ("service", "method", "params", "code", "data"):
         record[key] = getattr(exc, key, None)
-    record["traceback_tail"] = "".join(traceback.format_exception(exc)[-3:])
+    own = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == script]
+    record["traceback_tail"] = "".join(traceback.format_list(own))  # as the sandbox's
     with open(failure_path, "w") as handle:
         json.dump(record, handle, default=str)
     raise

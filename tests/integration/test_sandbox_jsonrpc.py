@@ -126,7 +126,13 @@ def test_jsonrpc_error_is_typed_in_the_failure(home: Path, kv_socket: Path, bwra
     }
     assert failure.exception_type is not None
     assert failure.exception_type.endswith("InvalidParams")
-    assert "kv.kv_get" in failure.traceback_tail  # the script's line, for the repair loop
+    # The script's own line, under a name that is the same on every run (prompts quote it);
+    # the client's and runtime's frames are left out.
+    assert failure.traceback_tail.splitlines() == [
+        '  File "script.py", line 7, in <module>',
+        '    kv.kv_get("missing-key")',
+    ]
+    assert 'File "script.py", line 7' in result.stderr  # the whole traceback for a person
     assert result.exit_code == 1
 
 

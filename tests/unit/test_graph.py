@@ -136,7 +136,8 @@ async def test_runtime_error_reaches_second_prompt_then_success(
     retry_prompt = agent.code.prompt_text(1)
     assert "division by zero" in retry_prompt
     assert "-32010" in retry_prompt
-    assert "calc.divide(6, 0)" in retry_prompt  # the previous script
+    assert "calc.divide(6, 0)" in retry_prompt  # the failing line, from the traceback
+    assert "The script was:" not in retry_prompt  # a run error does not show the whole script
     assert "exception_type: DivisionByZero" in retry_prompt  # the generated error class
     # the full method detail from the catalog: declared errors and the spec's example
     assert "DivisionByZero (code -32010): division by zero" in retry_prompt
@@ -192,6 +193,86 @@ async def test_calls_made_before_a_failure_reach_the_retry_prompt(
     assert "Do not repeat changes that are already made" in retry
     # What every earlier attempt did adds up.
     assert "calc.add ×3 (first: [2,3])" in agent.code.prompt_text(2)
+
+
+SKIP_DIVIDE_SCRIPT = """
+from aibroker.rpc import set_result
+from calc import Calc
+
+calc = Calc.connect()
+b = 0
+if b != 0:
+    print(calc.divide(6, b))
+set_result(None)
+"""
+
+
+async def test_clean_run_that_leaves_out_the_failed_call_is_retried_once(
+    world: CalcWorld, tmp_path: Path
+) -> None:
+    # Attempt 2 "fixes" the service error by guarding the call with an if that is never true.
+    agent = Agent(
+        world,
+        tmp_path,
+        [rerank_reply(["calc"], intent="Divide 6 by 3.")],
+        [
+            code_reply(DIVIDE_BY_ZERO_SCRIPT),
+            code_reply(SKIP_DIVIDE_SCRIPT),
+            code_reply(DIVIDE_SCRIPT),
+        ],
+    )
+    out = await agent.ask("divide 6 by 3")
+    assert out["status"] == "success"
+    assert out["result"] == {"quotient": 2.0}
+    _, second, third = out["trace"]
+    assert second["exit_code"] == 0
+    assert second["error"] is not None
+    assert second["error"]["kind"] == "skipped_call"
+    assert second["error"]["method"] == "divide"
+    assert third["error"] is None
+    retry = agent.code.prompt_text(2)
+    assert "the script's call to divide never ran, so the task is not done" in retry
+    assert "The error to get past: calc.divide failed with JSON-RPC error -32010" in retry
+    assert "if b != 0:" not in retry  # the script that left the call out is not shown
+    assert "DivisionByZero (code -32010): division by zero" in retry  # the method's detail
+
+
+async def test_leaving_out_the_failed_call_again_is_taken_at_its_word(
+    world: CalcWorld, tmp_path: Path
+) -> None:
+    agent = Agent(
+        world,
+        tmp_path,
+        [rerank_reply(["calc"])],
+        [
+            code_reply(DIVIDE_BY_ZERO_SCRIPT),
+            code_reply(SKIP_DIVIDE_SCRIPT),
+            code_reply(SKIP_DIVIDE_SCRIPT),
+        ],
+    )
+    out = await agent.ask("divide 6 by 0 if that can be done")
+    assert out["status"] == "success"
+    assert out["attempts"] == 3
+    assert [(e["error"] or {}).get("kind") for e in out["trace"]] == [
+        "jsonrpc_error",
+        "skipped_call",
+        None,
+    ]
+
+
+async def test_a_script_that_no_longer_writes_the_failed_call_is_left_alone(
+    world: CalcWorld, tmp_path: Path
+) -> None:
+    agent = Agent(
+        world,
+        tmp_path,
+        [rerank_reply(["calc"], intent="Divide 6 by 0, else add 2 and 3.")],
+        [code_reply(DIVIDE_BY_ZERO_SCRIPT), code_reply(ADD_SCRIPT)],
+    )
+    out = await agent.ask("divide 6 by 0, else add 2 and 3")
+    assert out["status"] == "success"
+    assert out["attempts"] == 2
+    assert out["result"] == 5.0
 
 
 async def test_stops_after_three_failed_attempts(world: CalcWorld, tmp_path: Path) -> None:
@@ -252,6 +333,7 @@ async def test_static_check_failure_then_fixed(world: CalcWorld, tmp_path: Path)
     assert len(agent.runner.calls) == 1  # only the fixed script ran
     retry_prompt = agent.code.prompt_text(1)
     assert "Calc has no method 'sum'" in retry_prompt
+    assert "The script was:" in retry_prompt  # refused before it ran: the script is the problem
     assert "def add(a: float, b: float) -> float" in retry_prompt  # the interface again
 
 

@@ -12,9 +12,11 @@ Usage (by the runner only)::
    three uids any more). File access keeps working because it is checked with the fsuid.
 2. It lowers the rlimits given as ``cpu:as:fsize:nofile:nproc`` (0: leave that one alone);
    hard limits too, and without CAP_SYS_RESOURCE nothing can raise them again.
-3. It compiles and runs ``SCRIPT`` as ``__main__``. An uncaught exception becomes a JSON
-   failure record in ``FAILURE_FILE`` (JSON-RPC errors with service, method, params, code and
-   data) that the runner turns into a ``ScriptFailure``; the traceback still goes to stderr.
+3. It compiles and runs ``SCRIPT`` as ``__main__``, named by its file name alone (the run's
+   temporary directory is the working directory), so tracebacks say ``File "script.py"``. An
+   uncaught exception becomes a JSON failure record in ``FAILURE_FILE`` (JSON-RPC errors with
+   service, method, params, code and data; the traceback through the script's own lines)
+   that the runner turns into a ``ScriptFailure``; the full traceback still goes to stderr.
 
 Standard library only, and imports are lazy: this runs on every script, so its start-up time
 is the sandbox's overhead.
@@ -128,18 +130,29 @@ def _classify(exc: BaseException) -> tuple[str, str | None]:
     return "exception", None
 
 
-def _exception_record(exc: BaseException) -> dict[str, Any]:
+def _script_traceback(exc: BaseException, script_name: str) -> str:
+    """Where the script failed: the traceback through its own lines only.
+
+    Frames inside the clients and the runtime are nothing the script's author can change,
+    and their paths (the venv's) are noise in the repair prompt; the exception itself is in
+    the record's message and type. A failure outside the script keeps its last frame.
+    """
     import traceback
 
+    frames = traceback.extract_tb(exc.__traceback__)
+    own = [frame for frame in frames if frame.filename == script_name] or frames[-1:]
+    lines = "".join(traceback.format_list(own)).splitlines()
+    return "\n".join(lines[-_TAIL_LINES:])[-_TAIL_CHARS:]
+
+
+def _exception_record(exc: BaseException, script_name: str) -> dict[str, Any]:
     kind, limit = _classify(exc)
-    lines = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).splitlines()
-    tail = "\n".join(lines[-_TAIL_LINES:])[-_TAIL_CHARS:]
     record: dict[str, Any] = {
         "kind": kind,
         "limit": limit,
         "exception_type": _qualified_name(type(exc)),
         "message": str(exc)[:_MESSAGE_CHARS],
-        "traceback_tail": tail,
+        "traceback_tail": _script_traceback(exc, script_name),
     }
     if kind == "jsonrpc_error":
         try:
@@ -173,8 +186,9 @@ def main(argv: list[str]) -> int:
         sys.path.extend(extra_paths.split(os.pathsep))
     with open(script, "rb") as handle:
         source = handle.read()
+    script_name = os.path.basename(script)  # the same on every run: prompts quote tracebacks
     try:
-        code = compile(source, script, "exec", dont_inherit=True)
+        code = compile(source, script_name, "exec", dont_inherit=True)
     except (SyntaxError, ValueError) as exc:
         tail = "".join(_format_only(exc))
         record = {
@@ -201,7 +215,7 @@ def main(argv: list[str]) -> int:
         # Skip this bootstrap's own frame so the tail starts in the script.
         exc.__traceback__ = exc.__traceback__.tb_next if exc.__traceback__ else None
         if os.getpid() == main_pid:  # a forked child's failure is not the script's failure
-            _write_record(failure_file, _exception_record(exc))
+            _write_record(failure_file, _exception_record(exc, script_name))
         import traceback
 
         traceback.print_exception(type(exc), exc, exc.__traceback__)
