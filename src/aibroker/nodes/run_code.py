@@ -4,15 +4,13 @@ A failure becomes the typed error (service, method, params, JSON-RPC code and da
 traceback tail) that the next write_code reads, next to the calls that had already succeeded
 (grouped per method on the trace entry); a success carries the script's stdout and
 structured result to respond, unless it got there by leaving out the call that failed
-before (see :func:`skipped_failed_call`).
+before (:mod:`aibroker.nodes.skipped_call`).
 """
 
 from __future__ import annotations
 
-import ast
 import asyncio
 import time
-from collections.abc import Mapping, Sequence
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -20,9 +18,10 @@ from langgraph.runtime import Runtime
 from aibroker.catalog import ServiceEntry
 from aibroker.graph.context import Context
 from aibroker.graph.deps import AgentDeps, RunOutcome
-from aibroker.graph.state import State, TraceEntry
+from aibroker.graph.state import State
 from aibroker.nodes.calls import group_calls
 from aibroker.nodes.common import context_of, tail
+from aibroker.nodes.skipped_call import skipped_failed_call
 
 
 def run_error(outcome: RunOutcome, tail_chars: int) -> dict[str, Any]:
@@ -50,67 +49,6 @@ def run_error(outcome: RunOutcome, tail_chars: int) -> dict[str, Any]:
         "traceback_tail": tail(failure.traceback_tail, tail_chars),
         "stderr_tail": stderr_tail,
     }
-
-
-SKIPPED_CALL = "skipped_call"
-"""The failure kind of a clean run whose call to the method that failed before never ran."""
-
-
-def skipped_failed_call(
-    earlier: Sequence[TraceEntry],
-    code: str,
-    calls: Sequence[Mapping[str, Any]],
-    services: Sequence[ServiceEntry],
-) -> dict[str, Any] | None:
-    """The error for a clean run that wrote the call the last run failed on, but never made it.
-
-    A small model answers a service's refusal ("claim the job before completing it") by
-    guarding the call with an ``if`` that is never true: the script ends cleanly and nothing
-    is done. A script that still writes the call but never made it (it is in the source, not
-    in the call journal) has not done the task, so it fails, once: a model told so that
-    guards the call again is taken at its word (deleting a key only if it still exists is
-    fine). A script that no longer writes the call at all chose another way ("else add") and
-    is left alone.
-    """
-    if any((entry["error"] or {}).get("kind") == SKIPPED_CALL for entry in earlier):
-        return None
-    failed = next(
-        (e["error"] for e in reversed(earlier) if e["error"] and e["error"].get("stage") == "run"),
-        None,
-    )
-    if failed is None or failed.get("kind") != "jsonrpc_error":
-        return None
-    service, method = failed.get("service"), failed.get("method")
-    entry = next((entry for entry in services if entry.name == service), None)
-    if entry is None or not method or not _writes_call(code, entry.methods.get(method, method)):
-        return None
-    if any(call.get("service") == service and call.get("method") == method for call in calls):
-        return None
-    return {
-        "stage": "run",
-        "kind": SKIPPED_CALL,
-        "message": (
-            f"the script's call to {method} never ran, so the task is not done. "
-            f"The error to get past: {failed.get('message', '')}. "
-            f"Do first what that error asks, then call {method}."
-        ),
-        "service": service,
-        "method": method,
-    }
-
-
-def _writes_call(code: str, python_name: str) -> bool:
-    """Whether ``code`` has a call ``<something>.<python_name>(…)``."""
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        return False
-    return any(
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr == python_name
-        for node in ast.walk(tree)
-    )
 
 
 def chosen_entries(chosen: list[str], deps: AgentDeps) -> list[ServiceEntry]:
