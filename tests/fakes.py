@@ -65,6 +65,12 @@ def code_reply(code: str, *, before: str = "", after: str = "") -> AIMessage:
     return AIMessage(content=body, usage_metadata=_usage(10, 20))
 
 
+def code_replies(*scripts: str) -> list[AIMessage]:
+    """One :func:`code_reply` per script, in order: what the code model answers attempt by
+    attempt."""
+    return [code_reply(script) for script in scripts]
+
+
 def text_reply(text: str) -> AIMessage:
     """A plain-text reply (5 input / 5 output tokens)."""
     return AIMessage(content=text, usage_metadata=_usage(5, 5))

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.fakes import CalcWorld, calc_world, code_reply, rerank_reply
+from tests.fakes import CalcWorld, calc_world, code_replies, rerank_reply
 from tests.server_harness import ADD_SCRIPT, DIVIDE_BY_ZERO_SCRIPT, calc_server, scripted_agent
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -98,7 +98,7 @@ def test_dashboard_shows_a_runs_attempts_side_by_side(world: CalcWorld, tmp_path
     agent = scripted_agent(
         tmp_path,
         [rerank_reply(["calc"], intent="Divide, else add.")],
-        [code_reply(DIVIDE_BY_ZERO_SCRIPT), code_reply(ADD_SCRIPT)],
+        code_replies(DIVIDE_BY_ZERO_SCRIPT, ADD_SCRIPT),
     )
     with calc_server(world, agent, tmp_path / "home") as server:
         response = httpx.post(

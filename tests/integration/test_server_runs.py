@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.fakes import CalcWorld, calc_world, code_reply, rerank_reply
+from tests.fakes import CalcWorld, calc_world, code_replies, code_reply, rerank_reply
 from tests.server_harness import (
     ADD_SCRIPT,
     DIVIDE_BY_ZERO_SCRIPT,
@@ -80,7 +80,7 @@ def test_failed_attempts_are_recorded_side_by_side(world: CalcWorld, tmp_path: P
     agent = scripted_agent(
         tmp_path,
         [rerank_reply(["calc"], intent="Divide 6 by 0, else add 2 and 3.")],
-        [code_reply(DIVIDE_BY_ZERO_SCRIPT), code_reply(ADD_SCRIPT)],
+        code_replies(DIVIDE_BY_ZERO_SCRIPT, ADD_SCRIPT),
     )
     with (
         calc_server(world, agent, tmp_path / "home") as server,

@@ -17,6 +17,7 @@ from tests.fakes import (
     ScriptedChatModel,
     SubprocessRunner,
     calc_world,
+    code_replies,
     code_reply,
     rerank_reply,
     text_reply,
@@ -121,7 +122,7 @@ async def test_runtime_error_reaches_second_prompt_then_success(
         world,
         tmp_path,
         [rerank_reply(["calc"], intent="Divide 6 by 3.")],
-        [code_reply(DIVIDE_BY_ZERO_SCRIPT), code_reply(DIVIDE_SCRIPT)],
+        code_replies(DIVIDE_BY_ZERO_SCRIPT, DIVIDE_SCRIPT),
     )
     out = await agent.ask("divide 6 by 3")
     assert out["status"] == "success"
@@ -172,11 +173,7 @@ async def test_calls_made_before_a_failure_reach_the_retry_prompt(
         world,
         tmp_path,
         [rerank_reply(["calc"], intent="Add 2 and 3.")],
-        [
-            code_reply(ADD_TWICE_THEN_FAIL_SCRIPT),
-            code_reply(ADD_ONCE_THEN_FAIL_SCRIPT),
-            code_reply(ADD_SCRIPT),
-        ],
+        code_replies(ADD_TWICE_THEN_FAIL_SCRIPT, ADD_ONCE_THEN_FAIL_SCRIPT, ADD_SCRIPT),
     )
     out = await agent.ask("add 2 and 3")
     assert out["status"] == "success"
@@ -215,11 +212,7 @@ async def test_clean_run_that_leaves_out_the_failed_call_is_retried_once(
         world,
         tmp_path,
         [rerank_reply(["calc"], intent="Divide 6 by 3.")],
-        [
-            code_reply(DIVIDE_BY_ZERO_SCRIPT),
-            code_reply(SKIP_DIVIDE_SCRIPT),
-            code_reply(DIVIDE_SCRIPT),
-        ],
+        code_replies(DIVIDE_BY_ZERO_SCRIPT, SKIP_DIVIDE_SCRIPT, DIVIDE_SCRIPT),
     )
     out = await agent.ask("divide 6 by 3")
     assert out["status"] == "success"
@@ -244,11 +237,7 @@ async def test_leaving_out_the_failed_call_again_is_taken_at_its_word(
         world,
         tmp_path,
         [rerank_reply(["calc"])],
-        [
-            code_reply(DIVIDE_BY_ZERO_SCRIPT),
-            code_reply(SKIP_DIVIDE_SCRIPT),
-            code_reply(SKIP_DIVIDE_SCRIPT),
-        ],
+        code_replies(DIVIDE_BY_ZERO_SCRIPT, SKIP_DIVIDE_SCRIPT, SKIP_DIVIDE_SCRIPT),
     )
     out = await agent.ask("divide 6 by 0 if that can be done")
     assert out["status"] == "success"
@@ -267,7 +256,7 @@ async def test_a_script_that_no_longer_writes_the_failed_call_is_left_alone(
         world,
         tmp_path,
         [rerank_reply(["calc"], intent="Divide 6 by 0, else add 2 and 3.")],
-        [code_reply(DIVIDE_BY_ZERO_SCRIPT), code_reply(ADD_SCRIPT)],
+        code_replies(DIVIDE_BY_ZERO_SCRIPT, ADD_SCRIPT),
     )
     out = await agent.ask("divide 6 by 0, else add 2 and 3")
     assert out["status"] == "success"

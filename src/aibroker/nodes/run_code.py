@@ -73,13 +73,9 @@ async def run_code(state: State, runtime: Runtime[Context], *, deps: AgentDeps) 
     entry["durations"] = {**entry["durations"], "run": run_s}
     entry["calls"] = group_calls(outcome.calls)
     entry["calls_truncated"] = outcome.calls_truncated
-    # A cut-off journal may have lost the call: only a complete one can show it missing.
-    complete = outcome.ok and not outcome.calls_truncated
-    skipped = (
-        skipped_failed_call(trace[:-1], state["code"], outcome.calls, services)
-        if complete
-        else None
-    )
+    skipped = None
+    if outcome.ok and not outcome.calls_truncated:  # a cut-off journal may have lost the call
+        skipped = skipped_failed_call(trace[:-1], state["code"], outcome.calls, services)
     if outcome.ok and skipped is None:
         trace[-1] = entry
         return {
